@@ -1,0 +1,47 @@
+/** Errors every adapter maps its technology's failures to; the use cases and handlers only see these. */
+
+/** A conditional write lost: someone else wrote the item first. Re-read and re-apply. */
+export class ConflictError extends Error {
+  constructor(message = 'The item changed since it was read.') {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** Worth retrying later: throttling, 5xx, timeouts, connection resets. */
+export class TransientError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+/** The payment provider declined (card / source errors). Not retried. */
+export class PaymentDeclined extends Error {
+  readonly code: string | undefined;
+  readonly chargeId: string | undefined;
+  constructor(message: string, code?: string, chargeId?: string) {
+    super(message);
+    this.name = 'PaymentDeclined';
+    this.code = code;
+    this.chargeId = chargeId;
+  }
+}
+
+/** The provider has no such object. */
+export class NotFound extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFound';
+  }
+}
+
+/** The source cannot be charged (not chargeable any more, consumed, canceled, expired). */
+export class SourceNotChargeable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceNotChargeable';
+  }
+}
+
+export const isTransient = (e: unknown): e is TransientError => e instanceof TransientError;

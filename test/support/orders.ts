@@ -1,0 +1,114 @@
+/** Builders of orders and events for tests of the domain and the use cases. */
+import {
+  type Decision,
+  decide,
+  type Order,
+  type OrderEvent,
+  type OrderEventType,
+  type OrderStatus,
+  timerEventId,
+} from '../../lambdas/domain/index.js';
+
+export const T0 = new Date('2026-11-21T02:00:00.000Z');
+export const ORDER_ID = 'ord_01JZ0000000000000000000001';
+export const SOURCE_ID = 'src_test_1';
+
+export function created(overrides: Partial<Extract<OrderEvent, { type: 'order.created' }>> = {}): OrderEvent {
+  return {
+    type: 'order.created',
+    id: `${ORDER_ID}_created`,
+    at: T0.toISOString(),
+    orderId: ORDER_ID,
+    amount: 1099,
+    currency: 'usd',
+    paymentMethod: 'wechat',
+    livemode: false,
+    clientSecret: 'secret_1',
+    payment: { sourceId: SOURCE_ID, qrCodeUrl: 'https://sim.example/qr' },
+    metadata: {},
+    ...overrides,
+  } as OrderEvent;
+}
+
+const later = (minutes: number) => new Date(T0.getTime() + minutes * 60_000).toISOString();
+
+/** One event of each type for the order above, with a fixed id (sending it twice is a duplicate). */
+export function event(type: Exclude<OrderEventType, 'order.created'>, extra: Record<string, unknown> = {}): OrderEvent {
+  const base = { orderId: ORDER_ID, sourceId: SOURCE_ID };
+  switch (type) {
+    case 'source.chargeable':
+      return {
+        type,
+        id: 'evt_chargeable',
+        at: later(5),
+        ...base,
+        amount: 1099,
+        currency: 'usd',
+        livemode: false,
+        ...extra,
+      };
+    case 'source.failed':
+    case 'source.canceled':
+      return { type, id: `evt_${type}`, at: later(6), ...base, ...extra };
+    case 'charge.succeeded':
+    case 'charge.pending':
+    case 'charge.failed':
+    case 'charge.refunded':
+    case 'charge.dispute.created':
+      return {
+        type,
+        id: `evt_${type}`,
+        at: later(7),
+        ...base,
+        chargeId: 'ch_1',
+        chargeSourceId: SOURCE_ID,
+        ...extra,
+      } as OrderEvent;
+    case 'timer.pending_expired':
+      return {
+        type,
+        id: timerEventId(ORDER_ID, 'pending_expired'),
+        at: later(60),
+        orderId: ORDER_ID,
+        ...extra,
+      } as OrderEvent;
+    case 'timer.deadline':
+      return {
+        type,
+        id: timerEventId(ORDER_ID, 'deadline'),
+        at: later(300),
+        orderId: ORDER_ID,
+        ...extra,
+      } as OrderEvent;
+    case 'merchant.cancel':
+      return { type, id: `mc_${ORDER_ID}`, at: later(8), orderId: ORDER_ID, ...extra };
+  }
+}
+
+export function applyAll(events: OrderEvent[], now = T0): { order: Order | undefined; decisions: Decision[] } {
+  let order: Order | undefined;
+  const decisions: Decision[] = [];
+  for (const e of events) {
+    const d = decide(order, e, now);
+    decisions.push(d);
+    if (d.kind === 'applied') order = d.order;
+  }
+  return { order, decisions };
+}
+
+/** The shortest path to each state through the machine itself. */
+export const PATH_TO: Record<OrderStatus, OrderEvent[]> = {
+  pending: [created()],
+  chargeable: [created(), event('source.chargeable')],
+  charging: [created(), event('source.chargeable'), event('charge.pending')],
+  paid: [created(), event('source.chargeable'), event('charge.succeeded')],
+  failed: [created(), event('source.failed')],
+  canceled: [created(), event('merchant.cancel')],
+  refunded: [created(), event('merchant.cancel'), event('charge.succeeded')],
+};
+
+export function orderIn(status: OrderStatus): Order {
+  const { order } = applyAll(PATH_TO[status]);
+  if (!order || order.status !== status) throw new Error(`could not reach ${status}`);
+  return order;
+}
