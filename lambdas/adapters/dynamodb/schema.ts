@@ -1,0 +1,12 @@
+/**
+ * The order table's keys and indexes: the one definition the adapter, the CDK stack
+ * (lib/) and the sandbox's table creation all read.
+ */
+export const TABLE_SCHEMA = {
+  /** Order items: `pk` = order id. Idempotency items: `pk` = `idem#<Idempotency-Key>`. */
+  partitionKey: 'pk',
+  /** Stripe source id → order, for webhooks without `metadata.order_id`. Keys only: the worker re-reads the item. */
+  bySourceIndex: { name: 'bySourceId', partitionKey: 'sourceId', projection: 'KEYS_ONLY' },
+  /** Orders of one UTC day (`day` = yyyy-mm-dd) by creation time, for the operator view. No scans. */
+  recentIndex: { name: 'byDay', partitionKey: 'day', sortKey: 'createdAt', projection: 'ALL' },
+} as const;

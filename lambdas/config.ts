@@ -1,0 +1,139 @@
+/**
+ * The environment, read and validated once per cold start. Every handler gets its settings
+ * from here; nothing else reads `process.env`. A missing or malformed variable fails the cold
+ * start with a message naming it, instead of a confusing error at the first request.
+ */
+
+export class ConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Where the Stripe keys come from: Secrets Manager in AWS, the environment under `sam local` and the sandbox. */
+export type StripeKeysSource =
+  | { kind: 'env'; secretKey: string; webhookSecrets: string[] }
+  | { kind: 'secretsManager'; secretArn: string };
+
+export interface StripeEndpoint {
+  host: string;
+  port: number;
+  protocol: 'http' | 'https';
+}
+
+export interface Config {
+  tableName: string;
+  queueUrl: string;
+  queueArn: string;
+  scheduleGroup: string;
+  schedulerRoleArn: string;
+  schedulerDlqArn: string;
+  eventBusName: string;
+  stripeKeys: StripeKeysSource;
+  /** Set to reach the Stripe simulator instead of api.stripe.com. */
+  stripeEndpoint: StripeEndpoint | undefined;
+  /** Origins allowed to call the browser-safe status route; `*` allows any. */
+  corsOrigins: string[];
+  /** Timeout and retries of every Stripe call (stripe-node `timeout`, `maxNetworkRetries`). */
+  stripeTimeoutMs: number;
+  stripeMaxNetworkRetries: number;
+}
+
+/** The variables each function needs; others are ignored. */
+export type ConfigNeed = 'store' | 'queue' | 'timers' | 'events' | 'stripe';
+
+export const ENV = {
+  TABLE_NAME: 'TABLE_NAME',
+  QUEUE_URL: 'QUEUE_URL',
+  QUEUE_ARN: 'QUEUE_ARN',
+  SCHEDULE_GROUP: 'SCHEDULE_GROUP',
+  SCHEDULER_ROLE_ARN: 'SCHEDULER_ROLE_ARN',
+  SCHEDULER_DLQ_ARN: 'SCHEDULER_DLQ_ARN',
+  EVENT_BUS_NAME: 'EVENT_BUS_NAME',
+  STRIPE_SECRET_ARN: 'STRIPE_SECRET_ARN',
+  STRIPE_SECRET_KEY: 'STRIPE_SECRET_KEY',
+  STRIPE_WEBHOOK_SECRET: 'STRIPE_WEBHOOK_SECRET',
+  STRIPE_API_BASE: 'STRIPE_API_BASE',
+  CORS_ORIGINS: 'CORS_ORIGINS',
+  STRIPE_TIMEOUT_MS: 'STRIPE_TIMEOUT_MS',
+  STRIPE_MAX_NETWORK_RETRIES: 'STRIPE_MAX_NETWORK_RETRIES',
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(need: readonly ConfigNeed[], env: Env = process.env): Config {
+  const problems: string[] = [];
+  const get = (name: string, required: boolean): string => {
+    const v = env[name]?.trim();
+    if (!v && required) problems.push(`${name} is required`);
+    return v ?? '';
+  };
+  const has = (n: ConfigNeed) => need.includes(n);
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+
+  let stripeKeys: StripeKeysSource = { kind: 'env', secretKey: '', webhookSecrets: [] };
+  let stripeEndpoint: StripeEndpoint | undefined;
+  if (has('stripe')) {
+    const secretKey = env[ENV.STRIPE_SECRET_KEY]?.trim();
+    const webhook = env[ENV.STRIPE_WEBHOOK_SECRET]?.trim();
+    const arn = env[ENV.STRIPE_SECRET_ARN]?.trim();
+    if (secretKey && webhook) {
+      // Several secrets (comma-separated) while rotating a webhook endpoint's signing secret.
+      stripeKeys = {
+        kind: 'env',
+        secretKey,
+        webhookSecrets: webhook
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      };
+      if (!/^(sk|rk)_(test|live)_/.test(secretKey))
+        problems.push(`${ENV.STRIPE_SECRET_KEY} must start with sk_test_, sk_live_, rk_test_ or rk_live_`);
+      if (!stripeKeys.webhookSecrets.every((s) => s.startsWith('whsec_')))
+        problems.push(`${ENV.STRIPE_WEBHOOK_SECRET} must be whsec_… values, comma-separated`);
+    } else if (arn) {
+      stripeKeys = { kind: 'secretsManager', secretArn: arn };
+    } else {
+      problems.push(`set ${ENV.STRIPE_SECRET_ARN}, or both ${ENV.STRIPE_SECRET_KEY} and ${ENV.STRIPE_WEBHOOK_SECRET}`);
+    }
+    const base = env[ENV.STRIPE_API_BASE]?.trim();
+    if (base) {
+      try {
+        const u = new URL(base);
+        const protocol = u.protocol.replace(':', '');
+        if (protocol !== 'http' && protocol !== 'https') throw new Error('protocol');
+        stripeEndpoint = { host: u.hostname, port: Number(u.port || (protocol === 'https' ? 443 : 80)), protocol };
+      } catch {
+        problems.push(`${ENV.STRIPE_API_BASE} must be an http(s) URL such as http://127.0.0.1:12111`);
+      }
+    }
+  }
+
+  const config: Config = {
+    tableName: get(ENV.TABLE_NAME, has('store')),
+    queueUrl: get(ENV.QUEUE_URL, has('queue')),
+    queueArn: get(ENV.QUEUE_ARN, has('timers')),
+    scheduleGroup: get(ENV.SCHEDULE_GROUP, has('timers')),
+    schedulerRoleArn: get(ENV.SCHEDULER_ROLE_ARN, has('timers')),
+    schedulerDlqArn: get(ENV.SCHEDULER_DLQ_ARN, has('timers')),
+    eventBusName: get(ENV.EVENT_BUS_NAME, has('events')),
+    stripeKeys,
+    stripeEndpoint,
+    corsOrigins: (env[ENV.CORS_ORIGINS] ?? '*')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    stripeTimeoutMs: int(ENV.STRIPE_TIMEOUT_MS, 8000, 100, 60_000),
+    stripeMaxNetworkRetries: int(ENV.STRIPE_MAX_NETWORK_RETRIES, 1, 0, 5),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
