@@ -38,6 +38,9 @@ export interface Config {
   /** Timeout and retries of every Stripe call (stripe-node `timeout`, `maxNetworkRetries`). */
   stripeTimeoutMs: number;
   stripeMaxNetworkRetries: number;
+  /** AWS Parameters and Secrets Lambda Extension (set by its layer), to read the secret without an SDK client. */
+  secretsExtensionPort: number | undefined;
+  sessionToken: string | undefined;
 }
 
 /** The variables each function needs; others are ignored. */
@@ -58,6 +61,8 @@ export const ENV = {
   CORS_ORIGINS: 'CORS_ORIGINS',
   STRIPE_TIMEOUT_MS: 'STRIPE_TIMEOUT_MS',
   STRIPE_MAX_NETWORK_RETRIES: 'STRIPE_MAX_NETWORK_RETRIES',
+  PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT',
+  AWS_SESSION_TOKEN: 'AWS_SESSION_TOKEN',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -133,6 +138,10 @@ export function loadConfig(need: readonly ConfigNeed[], env: Env = process.env):
       .filter(Boolean),
     stripeTimeoutMs: int(ENV.STRIPE_TIMEOUT_MS, 8000, 100, 60_000),
     stripeMaxNetworkRetries: int(ENV.STRIPE_MAX_NETWORK_RETRIES, 1, 0, 5),
+    secretsExtensionPort: env[ENV.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT]
+      ? int(ENV.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, 2773, 1, 65535)
+      : undefined,
+    sessionToken: env[ENV.AWS_SESSION_TOKEN],
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

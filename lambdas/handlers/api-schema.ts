@@ -1,0 +1,172 @@
+/**
+ * The storefront API's request and response shapes, in zod: the handler validates with them,
+ * and `npm run openapi` generates docs/openapi.json from them (a test keeps the two equal).
+ */
+import { z } from 'zod';
+import { ORDER_STATUSES, PAYMENT_METHODS } from '../domain/index.js';
+
+export const CreateOrderBody = z
+  .strictObject({
+    amount: z.number().int().positive().describe('In the currency’s minor unit (cents; yen for JPY).'),
+    currency: z
+      .string()
+      .regex(/^[A-Za-z]{3}$/)
+      .describe('ISO 4217, e.g. usd, cny (Alipay only), hkd.'),
+    paymentMethod: z.enum(PAYMENT_METHODS),
+    returnUrl: z
+      .string()
+      .max(2048)
+      .optional()
+      .describe('Required for Alipay: where the customer returns after paying.'),
+    statementDescriptor: z.string().min(1).max(32).optional(),
+    metadata: z.record(z.string().max(40), z.string().max(500)).optional(),
+  })
+  .describe('A new order.');
+
+export const OrderIdParam = z.string().regex(/^ord_[0-9A-HJKMNP-TV-Z]{26}$/);
+
+export const StatusQuery = z.strictObject({ client_secret: z.string().min(1).max(200) });
+
+export const ListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).optional() });
+
+const Status = z.enum(ORDER_STATUSES);
+
+const Payment = z.object({
+  sourceId: z.string(),
+  qrCodeUrl: z.string().optional().describe('WeChat Pay: encode as a QR code for the customer to scan.'),
+  redirectUrl: z.string().optional().describe('Alipay: send the customer here.'),
+});
+
+const HistoryEntry = z.object({
+  type: z.string(),
+  at: z.string(),
+  from: Status.nullable(),
+  to: Status,
+  ignored: z.string().optional(),
+});
+
+export const OrderView = z.object({
+  id: z.string(),
+  status: Status,
+  amount: z.number().int(),
+  currency: z.string(),
+  paymentMethod: z.enum(PAYMENT_METHODS),
+  livemode: z.boolean(),
+  clientSecret: z
+    .string()
+    .describe('Give this to the customer’s browser for GET /orders/{id}/status. Never the API key.'),
+  payment: Payment,
+  returnUrl: z.string().optional(),
+  statementDescriptor: z.string().optional(),
+  metadata: z.record(z.string(), z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  pendingExpiresAt: z.string(),
+  chargeableAt: z.string().optional(),
+  deadline: z
+    .string()
+    .optional()
+    .describe('When Stripe cancels the chargeable source: min(chargeableAt + 6 h, next 23:45 CST).'),
+  chargeId: z.string().optional(),
+  failureReason: z.string().optional(),
+  cancelReason: z.string().optional(),
+  version: z.number().int(),
+  history: z.array(HistoryEntry),
+});
+
+export const StatusView = z.object({
+  id: z.string(),
+  status: Status,
+  amount: z.number().int(),
+  currency: z.string(),
+  paymentMethod: z.enum(PAYMENT_METHODS),
+  payment: Payment,
+  pendingExpiresAt: z.string(),
+  deadline: z.string().optional(),
+  updatedAt: z.string(),
+  history: z.array(z.object({ type: z.string(), at: z.string(), to: Status })),
+});
+
+export const OrderList = z.object({ orders: z.array(OrderView) });
+
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+export interface RouteDoc {
+  method: 'get' | 'post';
+  path: string;
+  summary: string;
+  apiKey: boolean;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  responses: Record<number, { description: string; schema: z.ZodType }>;
+  headers?: Record<string, string>;
+}
+
+/** Every route the API function serves; the OpenAPI document and the router both come from this. */
+export const ROUTES: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/orders',
+    summary: 'Create an order and its Stripe source',
+    apiKey: true,
+    body: CreateOrderBody,
+    headers: {
+      'Idempotency-Key': 'Optional. The same key returns the first response again (Idempotent-Replayed: true).',
+    },
+    responses: {
+      201: { description: 'Created (or replayed for the same Idempotency-Key).', schema: OrderView },
+      400: { description: 'Invalid body; `fields` names each problem.', schema: ErrorBody },
+      409: { description: 'Idempotency-Key reused with other parameters.', schema: ErrorBody },
+      415: { description: 'Content-Type is not application/json.', schema: ErrorBody },
+      503: { description: 'Stripe or AWS unavailable; retry with the same Idempotency-Key.', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'get',
+    path: '/orders',
+    summary: 'Recent orders, newest first (operator view)',
+    apiKey: true,
+    query: ListQuery,
+    responses: { 200: { description: 'Up to `limit` (default 20) orders of the last 7 days.', schema: OrderList } },
+  },
+  {
+    method: 'get',
+    path: '/orders/{id}',
+    summary: 'An order with its history',
+    apiKey: true,
+    responses: {
+      200: { description: 'The order.', schema: OrderView },
+      400: { description: 'Not an order id.', schema: ErrorBody },
+      404: { description: 'No such order.', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'post',
+    path: '/orders/{id}/cancel',
+    summary: 'Cancel an order that is pending or chargeable',
+    apiKey: true,
+    responses: {
+      200: { description: 'Canceled (also when it already was).', schema: OrderView },
+      404: { description: 'No such order.', schema: ErrorBody },
+      409: { description: 'Charging, paid, failed or refunded: not cancelable.', schema: ErrorBody },
+    },
+  },
+  {
+    method: 'get',
+    path: '/orders/{id}/status',
+    summary: 'Order status for the customer’s browser (no API key; the order’s client secret)',
+    apiKey: false,
+    query: StatusQuery,
+    responses: {
+      200: { description: 'Status, deadline and payment hints.', schema: StatusView },
+      400: { description: 'client_secret missing.', schema: ErrorBody },
+      404: { description: 'No such order, or the wrong client secret.', schema: ErrorBody },
+    },
+  },
+];
