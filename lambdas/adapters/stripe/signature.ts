@@ -15,6 +15,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export type SignatureProblem =
+  | 'missing_payload'
   | 'missing_header'
   | 'malformed_header'
   | 'no_matching_signature'
@@ -60,11 +61,12 @@ export function verifyStripeSignature(
   nowSeconds: number,
   toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
 ): void {
+  const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
+  if (body.length === 0) throw new SignatureVerificationError('missing_payload');
   if (header === undefined || header === '') throw new SignatureVerificationError('missing_header');
   const parsed = parseHeader(header);
   if (!parsed) throw new SignatureVerificationError('malformed_header');
   if (parsed.signatures.length === 0) throw new SignatureVerificationError('no_matching_signature');
-  const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
   const prefix = Buffer.from(`${parsed.timestamp}.`, 'utf8');
   let matched = false;
   for (const secret of secrets) {
@@ -72,8 +74,9 @@ export function verifyStripeSignature(
     for (const sig of parsed.signatures) if (timingSafeEqual(expected, sig)) matched = true;
   }
   if (!matched) throw new SignatureVerificationError('no_matching_signature');
-  // Checked after the signature, as Stripe does, so a replay is told apart from a forgery in logs.
-  if (toleranceSeconds > 0 && Math.abs(nowSeconds - parsed.timestamp) > toleranceSeconds) {
+  // Checked after the signature, as stripe-node does (age = whole seconds now − t; only an old
+  // signature is refused), so a replay is told apart from a forgery in logs.
+  if (toleranceSeconds > 0 && Math.floor(nowSeconds) - parsed.timestamp > toleranceSeconds) {
     throw new SignatureVerificationError('timestamp_out_of_tolerance');
   }
 }
