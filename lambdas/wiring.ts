@@ -16,7 +16,7 @@ import { SqsWorkQueue } from './adapters/sqs/work-queue.js';
 import { SystemClock, UlidIds } from './adapters/system.js';
 import type { Deps } from './app/index.js';
 import { type Config, type ConfigNeed, loadConfig } from './config.js';
-import type { IngressDeps } from './handlers/ingress.js';
+import type { IngressDeps } from './handlers/deps.js';
 import { measuredPublisher } from './handlers/observability.js';
 import type { Clock } from './ports/index.js';
 

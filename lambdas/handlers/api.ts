@@ -17,13 +17,11 @@ import { type DomainError, isDomainError, type Order } from '../domain/index.js'
 import { TransientError } from '../ports/index.js';
 import { appDeps, corsOrigins } from '../wiring.js';
 import { CreateOrderBody, ListQuery, OrderIdParam, StatusQuery } from './api-schema.js';
+import type { ApiDeps } from './deps.js';
 import { error, header, isJsonContentType, json, rawBody } from './http.js';
 import { logger, metrics } from './observability.js';
 
-export interface ApiDeps extends Deps {
-  /** Origins allowed to read the status route from a browser; `*` for any. */
-  corsOrigins: string[];
-}
+export type { ApiDeps } from './deps.js';
 
 /** Stripe's own limit for its Idempotency-Key header. https://docs.stripe.com/api/idempotent_requests */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -79,13 +77,23 @@ function corsHeaders(origins: string[], origin: string | undefined): Record<stri
 
 type Route = 'create' | 'list' | 'get' | 'cancel' | 'status';
 
-/** API Gateway gives the resource template; the sandbox and tests may give only the path. */
+const safeDecode = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
 function route(event: APIGatewayProxyEvent): { route: Route; id?: string } | undefined {
   const method = event.httpMethod.toUpperCase();
-  const path = (event.resource && event.resource.includes('{') ? event.path : (event.path ?? event.resource)) ?? '';
+  // API Gateway gives the template (`/orders/{id}/status`) with pathParameters; others the path.
+  const path = event.resource?.startsWith('/orders') ? event.resource : (event.path ?? '');
   const parts = path.replace(/\/+$/, '').split('/').filter(Boolean);
   if (parts[0] !== 'orders') return undefined;
-  const id = event.pathParameters?.id ?? (parts[1] !== undefined ? decodeURIComponent(parts[1]) : undefined);
+  const segment = parts[1];
+  const id =
+    event.pathParameters?.id ?? (segment !== undefined && !segment.startsWith('{') ? safeDecode(segment) : undefined);
   if (parts.length === 1)
     return method === 'POST' ? { route: 'create' } : method === 'GET' ? { route: 'list' } : undefined;
   if (parts.length === 2 && method === 'GET') return { route: 'get', ...(id ? { id } : {}) };

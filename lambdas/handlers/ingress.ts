@@ -14,19 +14,12 @@ import { API } from '../../lib/spec.js';
 import { type StripeEventLike, translateStripeEvent } from '../adapters/stripe/events.js';
 import { SignatureVerificationError, verifyStripeSignature } from '../adapters/stripe/signature.js';
 import { isOrderId } from '../domain/index.js';
-import type { Clock, WorkQueue } from '../ports/index.js';
 import { ingressDeps } from '../wiring.js';
+import type { IngressDeps } from './deps.js';
 import { error, header, isJsonContentType, json, rawBody } from './http.js';
 import { logger, metrics } from './observability.js';
 
-export interface IngressDeps {
-  queue: WorkQueue;
-  /** Every signing secret currently valid (more than one while rolling the endpoint secret). */
-  webhookSecrets: string[];
-  /** Livemode of our Stripe key: events of the other mode are acknowledged and dropped. */
-  livemode: boolean;
-  clock: Clock;
-}
+export type { IngressDeps } from './deps.js';
 
 const reject = (reason: string, status: number, code: string, message: string) => {
   metrics.addMetric('WebhookRejected', MetricUnit.Count, 1);
