@@ -38,7 +38,7 @@ export function createStripeClient(o: StripeClientOptions): Stripe {
 
 /** Stripe error codes meaning the source cannot be charged (any more).
  * https://docs.stripe.com/error-codes */
-const SOURCE_UNUSABLE = new Set(['source_unavailable', 'resource_missing_source', 'charge_expired_for_capture']);
+const SOURCE_UNUSABLE = new Set(['invalid_source_usage', 'source_unavailable', 'charge_expired_for_capture']);
 
 /** Maps a stripe-node error to the port's errors; anything else is rethrown as is (a bug, not retried). */
 export function toPortError(e: unknown): unknown {

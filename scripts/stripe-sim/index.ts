@@ -1,0 +1,37 @@
+/**
+ * Public entry of the offline Stripe simulator (library use: tests and the local sandbox).
+ *
+ * Why: tests and `npm start` need a Stripe that runs on loopback, shares the sandbox clock,
+ * answers like Stripe's legacy Sources API (validated against `../shared/stripe/`) and sends
+ * signed webhooks — see sim.ts for the behaviour and the Stripe docs it follows
+ * (https://docs.stripe.com/sources/wechat-pay , https://docs.stripe.com/sources/alipay ,
+ * https://docs.stripe.com/api/idempotent_requests , https://docs.stripe.com/webhooks#verify-manually).
+ * The CLI (`npm run stripe:sim`) is cli.ts.
+ *
+ * ```ts
+ * const sim = await startStripeSim({ port: 0, webhookUrl: 'http://127.0.0.1:3000/webhooks/stripe' });
+ * const stripe = new Stripe('sk_test_sim', { host: '127.0.0.1', port: sim.port, protocol: 'http' });
+ * await sim.advance(3601); // pending sources are canceled
+ * await sim.close();
+ * ```
+ */
+
+export type { AdvanceableClock, SimClock } from './clock.js';
+export { chargeableCancelAt, ManualOffsetClock, OffsetClock, pendingCancelAt } from './clock.js';
+export { encodeForm, parseForm } from './form.js';
+export type {
+  ChargeObj,
+  ChargeStatus,
+  EventObj,
+  EventType,
+  OwnerObj,
+  RefundObj,
+  SourceObj,
+  SourceStatus,
+  SourceType,
+} from './objects.js';
+export { Spec } from './openapi.js';
+export type { ChargeOutcome, FaultMode, FaultSettings, StripeSim, StripeSimOptions } from './sim.js';
+export { FAULT_MODES, startStripeSim } from './sim.js';
+export type { DeliveryRecord } from './webhooks.js';
+export { signPayload } from './webhooks.js';

@@ -1,0 +1,173 @@
+/**
+ * Signed webhook delivery, the way Stripe does it.
+ *
+ * Why: the orchestrator's ingress verifies `Stripe-Signature` on the raw body and relies on
+ * retries (Stripe delivers at least once, retrying failed deliveries with exponential
+ * backoff). The simulator signs exactly as Stripe does — `t=<unix seconds>,v1=<hex
+ * HMAC-SHA256("<t>.<raw body>", key = the whole whsec_... secret)>` — so
+ * `stripe.webhooks.constructEvent` accepts its deliveries, and it retries non-2xx answers and
+ * network errors (base delay doubling, capped at 30 s) so the ingress's error paths run.
+ * https://docs.stripe.com/webhooks#verify-manually · https://docs.stripe.com/webhooks#retries
+ *
+ * The signature timestamp comes from a real-time clock by default (the receiver checks its
+ * 300 s tolerance against its own clock), not from the simulator's advanceable clock.
+ * Delivery never blocks an API answer. Per ordering key (the source id) events go out in the
+ * order they were created: by default each event waits until the previous one was delivered
+ * or given up on (`strictOrder`); with `strictOrder: false` only first attempts are ordered
+ * and retries may overtake, as with real Stripe.
+ */
+
+import { createHmac } from 'node:crypto';
+import type { SimClock } from './clock.js';
+import type { EventObj } from './objects.js';
+
+export interface DeliveryRecord {
+  eventId: string;
+  type: string;
+  status: number | 'error';
+  attempt: number;
+  url: string;
+  /** Real time of the attempt (ISO). */
+  at: string;
+  error?: string;
+}
+
+export interface WebhookSenderOptions {
+  url: () => string | undefined;
+  secret: string;
+  signatureClock: SimClock;
+  retryBaseMs: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  strictOrder: boolean;
+  onAttempt: (record: DeliveryRecord) => void;
+  onDelivered: (event: EventObj) => void;
+  /** Called when the last attempt failed. */
+  onGiveUp: (event: EventObj) => void;
+}
+
+export const USER_AGENT = 'Stripe/1.0 (+https://stripe.com/docs/webhooks)';
+
+/** The `Stripe-Signature` header value for a payload. */
+export function signPayload(payload: string, secret: string, timestampSeconds: number): string {
+  const v1 = createHmac('sha256', secret).update(`${timestampSeconds}.${payload}`, 'utf8').digest('hex');
+  return `t=${timestampSeconds},v1=${v1}`;
+}
+
+export class WebhookSender {
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  private readonly abort = new AbortController();
+  private closed = false;
+
+  constructor(private readonly opts: WebhookSenderOptions) {}
+
+  /** Queues an event behind earlier events with the same ordering key. Never throws. */
+  enqueue(event: EventObj, orderKey: string): void {
+    if (this.closed) return;
+    const prev = this.chains.get(orderKey) ?? Promise.resolve();
+    const next = prev
+      .then(async () => {
+        if (this.opts.strictOrder) {
+          await this.deliver(event, 1);
+          return;
+        }
+        const ok = await this.attempt(event, 1);
+        if (!ok) void this.deliver(event, 2);
+      })
+      .catch(() => undefined);
+    this.chains.set(orderKey, next);
+    void next.then(() => {
+      if (this.chains.get(orderKey) === next) this.chains.delete(orderKey);
+    });
+  }
+
+  /** Resolves when every queued delivery has finished (delivered or given up). */
+  async idle(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.abort.abort();
+    for (const s of this.sleepers) {
+      clearTimeout(s.timer);
+      s.wake();
+    }
+    this.sleepers.clear();
+  }
+
+  /** Attempts `from`..maxAttempts with backoff until one succeeds. */
+  private async deliver(event: EventObj, from: number): Promise<void> {
+    for (let attempt = from; attempt <= this.opts.maxAttempts; attempt++) {
+      if (this.closed) return;
+      if (attempt > 1) {
+        await this.sleep(this.delayBefore(attempt));
+        if (this.closed) return;
+      }
+      if (await this.attempt(event, attempt)) return;
+    }
+    if (!this.closed) this.opts.onGiveUp(event);
+  }
+
+  /** Delay before attempt n (n >= 2): base, 2·base, 4·base... capped at 30 s. */
+  delayBefore(attempt: number): number {
+    return Math.min(this.opts.retryBaseMs * 2 ** (attempt - 2), 30_000);
+  }
+
+  /** One POST; true on 2xx. Records the attempt. */
+  private async attempt(event: EventObj, attempt: number): Promise<boolean> {
+    const url = this.opts.url();
+    if (!url || this.closed) return false;
+    const payload = JSON.stringify(event, null, 2);
+    const t = Math.floor(this.opts.signatureClock.now().getTime() / 1000);
+    const record: DeliveryRecord = {
+      eventId: event.id,
+      type: event.type,
+      status: 'error',
+      attempt,
+      url,
+      at: new Date().toISOString(),
+    };
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json; charset=utf-8',
+          'User-Agent': USER_AGENT,
+          'Stripe-Signature': signPayload(payload, this.opts.secret, t),
+          'Cache-Control': 'no-cache',
+        },
+        body: payload,
+        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      record.status = res.status;
+    } catch (e) {
+      const cause =
+        e instanceof Error && e.cause instanceof Error
+          ? ` (${(e.cause as { code?: string }).code ?? e.cause.message})`
+          : '';
+      record.error = e instanceof Error ? `${e.name}: ${e.message}${cause}` : String(e);
+    }
+    if (this.closed && record.status === 'error') return false;
+    this.opts.onAttempt(record);
+    const ok = typeof record.status === 'number' && record.status >= 200 && record.status < 300;
+    if (ok) this.opts.onDelivered(event);
+    return ok;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.sleepers.delete(entry);
+          resolve();
+        }, ms),
+        wake: resolve,
+      };
+      entry.timer.unref();
+      this.sleepers.add(entry);
+    });
+  }
+}
