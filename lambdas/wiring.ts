@@ -20,6 +20,21 @@ import type { IngressDeps } from './handlers/deps.js';
 import { measuredPublisher } from './handlers/observability.js';
 import type { Clock } from './ports/index.js';
 
+/** The SDK clients the adapters use; the sandbox passes its own (e.g. counted by the benchmarks). */
+export interface AwsSdkClients {
+  dynamodb: DynamoDBClient;
+  sqs: SQSClient;
+  scheduler: SchedulerClient;
+  eventbridge: EventBridgeClient;
+}
+
+export const awsSdkClients = (): AwsSdkClients => ({
+  dynamodb: new DynamoDBClient({}),
+  sqs: new SQSClient({}),
+  scheduler: new SchedulerClient({}),
+  eventbridge: new EventBridgeClient({}),
+});
+
 const stripeKeys = (config: Config) =>
   loadStripeKeys(config.stripeKeys, { extensionPort: config.secretsExtensionPort, sessionToken: config.sessionToken });
 
@@ -27,11 +42,12 @@ const stripeKeys = (config: Config) =>
 export async function ingressDeps(
   env?: Record<string, string | undefined>,
   clock: Clock = new SystemClock(),
+  sqs: SQSClient = new SQSClient({}),
 ): Promise<IngressDeps> {
   const config = loadConfig(['queue', 'stripe'], env);
   const keys = await stripeKeys(config);
   return {
-    queue: new SqsWorkQueue(new SQSClient({}), config.queueUrl),
+    queue: new SqsWorkQueue(sqs, config.queueUrl),
     webhookSecrets: keys.webhookSecrets,
     livemode: isLiveKey(keys.secretKey),
     clock,
@@ -44,6 +60,7 @@ export const APP_NEEDS: readonly ConfigNeed[] = ['store', 'timers', 'events', 's
 export async function appDeps(
   env?: Record<string, string | undefined>,
   clock: Clock = new SystemClock(),
+  clients: Omit<AwsSdkClients, 'sqs'> = awsSdkClients(),
 ): Promise<Deps> {
   const config = loadConfig(APP_NEEDS, env);
   const keys = await stripeKeys(config);
@@ -56,17 +73,15 @@ export async function appDeps(
     endpoint: config.stripeEndpoint,
   });
   return {
-    store: new DynamoOrderStore(new DynamoDBClient({}), config.tableName, { now: () => clock.now() }),
-    timers: new SchedulerTimers(new SchedulerClient({}), {
+    store: new DynamoOrderStore(clients.dynamodb, config.tableName, { now: () => clock.now() }),
+    timers: new SchedulerTimers(clients.scheduler, {
       groupName: config.scheduleGroup,
       queueArn: config.queueArn,
       roleArn: config.schedulerRoleArn,
       dlqArn: config.schedulerDlqArn,
     }),
     gateway: new StripeGateway(stripe),
-    publisher: measuredPublisher(new EventBridgePublisher(new EventBridgeClient({}), config.eventBusName), () =>
-      clock.now(),
-    ),
+    publisher: measuredPublisher(new EventBridgePublisher(clients.eventbridge, config.eventBusName), () => clock.now()),
     clock,
     ids: new UlidIds(clock),
   };

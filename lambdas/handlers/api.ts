@@ -183,6 +183,7 @@ export async function handleApi(deps: ApiDeps, event: APIGatewayProxyEvent): Pro
 
 export function makeApiHandler(getDeps: () => Promise<ApiDeps>) {
   return middy(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    metrics.addMetric('ApiRequest', MetricUnit.Count, 1);
     let deps: ApiDeps;
     try {
       deps = await getDeps();

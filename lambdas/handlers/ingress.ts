@@ -92,6 +92,7 @@ export async function handleWebhook(deps: IngressDeps, event: APIGatewayProxyEve
 /** The Lambda entry point around `handleWebhook`, given how to build its dependencies. */
 export function makeIngressHandler(getDeps: () => Promise<IngressDeps>) {
   return middy(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    metrics.addMetric('WebhookReceived', MetricUnit.Count, 1);
     try {
       return await handleWebhook(await getDeps(), event);
     } catch (e) {

@@ -13,6 +13,7 @@
 
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -62,6 +63,7 @@ export async function processRecord(deps: Deps, record: SQSRecord): Promise<Reco
 
 export function makeWorkerHandler(getDeps: () => Promise<Deps>) {
   return middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    metrics.addMetric('RecordsReceived', MetricUnit.Count, event.Records.length);
     const deps = await getDeps();
     const processor = new SqsFifoPartialProcessorAsync();
     return processPartialResponse(

@@ -91,7 +91,8 @@ export class StripeGateway implements PaymentGateway {
       type: input.type,
       amount: input.amount,
       currency: input.currency,
-      metadata: input.metadata,
+      // The ingress only accepts events of objects carrying our order id.
+      metadata: { ...input.metadata, order_id: input.orderId },
       ...(input.statementDescriptor ? { statement_descriptor: input.statementDescriptor } : {}),
       ...(input.returnUrl ? { redirect: { return_url: input.returnUrl } } : {}),
     };

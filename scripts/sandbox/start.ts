@@ -1,0 +1,336 @@
+/**
+ * The whole system on loopback, for `npm start`, the end-to-end tests and the benchmarks:
+ * moto (or AWS_ENDPOINT_URL), the resources the stack defines (scripts/aws-resources.ts reads
+ * the same lib/spec.ts), the Stripe simulator (or Stripe test mode), and one HTTP server that
+ * plays API Gateway for the very handler code Lambda runs, an SQS poller that plays the event
+ * source mapping, and a pump that plays EventBridge Scheduler. One clock, which tests advance,
+ * drives the handlers, the pump and the simulator.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { type AwsResources, createAwsResources, resourceEnv } from '../aws-resources.js';
+import { type Moto, startMoto } from '../moto.js';
+import { OffsetClock, type StripeSim, startStripeSim } from '../stripe-sim/index.js';
+import { BodyTooLarge, lambdaContext, readBody, sendResult, toProxyEvent } from './apigw.js';
+import { handleDemoRequest } from './demo.js';
+import { type EventSource, startEventSource } from './event-source.js';
+import { type SchedulePump, startSchedulePump } from './scheduler.js';
+
+export interface SandboxOptions {
+  /** HTTP port; 0 picks a free one. Default PORT or 3000. */
+  port?: number;
+  /** Simulator port; 0 picks a free one. Default STRIPE_SIM_PORT or 12111. */
+  simPort?: number;
+  apiKey?: string;
+  webhookSecret?: string;
+  /** No progress lines, no handler logs (tests). */
+  quiet?: boolean;
+  /** Worker pollers in parallel. */
+  concurrency?: number;
+  /** Resource name prefix (several sandboxes can share one moto). */
+  prefix?: string;
+  /** Wraps the AWS SDK clients the handlers use (benchmarks count requests with it). */
+  instrument?: (client: { middlewareStack: unknown }, service: string) => void;
+  env?: Record<string, string | undefined>;
+}
+
+export interface Sandbox {
+  url: string;
+  port: number;
+  simUrl: string | undefined;
+  sim: StripeSim | undefined;
+  apiKey: string;
+  webhookSecret: string;
+  awsEndpoint: string;
+  resources: AwsResources;
+  clock: OffsetClock;
+  advanceClock(seconds: number): Promise<Date>;
+  schedules: SchedulePump;
+  events: EventSource;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_API_KEY = 'local-dev-key';
+const DEFAULT_WEBHOOK_SECRET = 'whsec_local_sandbox';
+
+/** moto_server from PATH; else a project-local virtualenv with moto installed into it. */
+function motoCommand(log: (s: string) => void): string {
+  const onPath = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' });
+  if (onPath.status === 0 && onPath.stdout.trim()) return onPath.stdout.trim();
+  const venv = join(process.cwd(), '.local', 'venv');
+  const bin = join(venv, 'bin', 'moto_server');
+  if (existsSync(bin)) return bin;
+  log('moto_server is not on PATH: installing moto into .local/venv (one time, about a minute)…');
+  mkdirSync(join(process.cwd(), '.local'), { recursive: true });
+  const steps: [string, string[]][] = [
+    ['python3', ['-m', 'venv', venv]],
+    [join(venv, 'bin', 'pip'), ['install', '--progress-bar', 'on', 'moto[server]>=5.1']],
+  ];
+  for (const [cmd, args] of steps) {
+    log(`  $ ${cmd} ${args.join(' ')}`);
+    const r = spawnSync(cmd, args, { stdio: 'inherit' });
+    if (r.status !== 0) {
+      throw new Error(
+        `Could not install moto (${cmd} exited ${r.status}). Install it yourself (pip install "moto[server]") ` +
+          'or point AWS_ENDPOINT_URL at LocalStack or another AWS endpoint.',
+      );
+    }
+  }
+  return bin;
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const env = opts.env ?? process.env;
+  const started = Date.now();
+  const log = (s: string) => {
+    if (!opts.quiet) console.log(s);
+  };
+  const port = opts.port ?? Number(env.PORT ?? 3000);
+  const apiKey = opts.apiKey ?? env.LOCAL_API_KEY ?? DEFAULT_API_KEY;
+  const realStripe = Boolean(env.STRIPE_SECRET_KEY?.startsWith('sk_test_') && env.STRIPE_WEBHOOK_SECRET);
+  const webhookSecret = opts.webhookSecret ?? env.STRIPE_WEBHOOK_SECRET ?? DEFAULT_WEBHOOK_SECRET;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+
+  try {
+    // Handlers log through Powertools at import time settings: quiet and metrics-free locally.
+    process.env.POWERTOOLS_LOG_LEVEL ??= opts.quiet ? 'ERROR' : 'WARN';
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+    process.env.AWS_REGION ??= 'us-east-1';
+    process.env.AWS_ACCESS_KEY_ID ??= 'test';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+
+    // 1. AWS APIs.
+    let awsEndpoint = env.AWS_ENDPOINT_URL;
+    let moto: Moto | undefined;
+    if (!awsEndpoint) {
+      log('starting moto…');
+      moto = await startMoto(motoCommand(log));
+      cleanups.push(() => (moto as Moto).stop());
+      awsEndpoint = moto.endpoint;
+    }
+    process.env.AWS_ENDPOINT_URL = awsEndpoint;
+    const clientConfig = { endpoint: awsEndpoint };
+    const sqs = new SQSClient(clientConfig);
+    const scheduler = new SchedulerClient(clientConfig);
+    log(`creating the stack's resources at ${awsEndpoint}…`);
+    const resources = await createAwsResources(
+      { dynamodb: new DynamoDBClient(clientConfig), sqs, scheduler, eventbridge: new EventBridgeClient(clientConfig) },
+      opts.prefix ?? 'sandbox',
+    );
+
+    // 2. The shared clock, and Stripe.
+    const clock = new OffsetClock();
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    cleanups.push(() => new Promise((r) => server.close(() => r(undefined))));
+    const actualPort = (server.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${actualPort}`;
+    let sim: StripeSim | undefined;
+    if (!realStripe) {
+      sim = await startStripeSim({
+        port: opts.simPort ?? Number(env.STRIPE_SIM_PORT ?? 12111),
+        clock,
+        signatureClock: clock,
+        webhookUrl: `${url}/webhooks/stripe`,
+        webhookSecret,
+        log: opts.quiet ? () => undefined : undefined,
+      });
+      cleanups.push(() => (sim as StripeSim).close());
+    }
+
+    // 3. The handlers, wired exactly as in Lambda, with the sandbox clock.
+    const handlerEnv: Record<string, string | undefined> = {
+      ...env,
+      ...resourceEnv(resources),
+      STRIPE_SECRET_KEY: realStripe ? env.STRIPE_SECRET_KEY : 'sk_test_sandbox',
+      STRIPE_WEBHOOK_SECRET: webhookSecret,
+      STRIPE_API_BASE: sim ? sim.url : undefined,
+      STRIPE_SECRET_ARN: undefined,
+      CORS_ORIGINS: env.CORS_ORIGINS ?? '*',
+    };
+    const wiring = await import('../../lambdas/wiring.js');
+    const { makeApiHandler } = await import('../../lambdas/handlers/api.js');
+    const { makeIngressHandler } = await import('../../lambdas/handlers/ingress.js');
+    const { makeWorkerHandler } = await import('../../lambdas/handlers/worker.js');
+    // The handlers' own SDK clients (not the sandbox's), so counting them counts what Lambda would send.
+    const sdk = wiring.awsSdkClients();
+    if (opts.instrument) for (const [svc, c] of Object.entries(sdk)) opts.instrument(c, svc);
+    const app = await wiring.appDeps(handlerEnv, clock, sdk);
+    const apiDeps = { ...app, corsOrigins: wiring.corsOrigins(handlerEnv) };
+    const ingress = await wiring.ingressDeps(handlerEnv, clock, sdk.sqs);
+    const api = makeApiHandler(async () => apiDeps);
+    const webhook = makeIngressHandler(async () => ingress);
+    const worker = makeWorkerHandler(async () => app);
+
+    // 4. The glue AWS provides.
+    const events = startEventSource({
+      sqs,
+      queueUrl: resources.queueUrl,
+      queueArn: resources.queueArn,
+      worker: (e, c) => worker(e, c),
+      concurrency: opts.concurrency ?? 4,
+      onError: (e) => log(`worker poller: ${(e as Error).message}`),
+    });
+    cleanups.push(() => events.stop());
+    const schedules = startSchedulePump({
+      scheduler,
+      sqs,
+      groupName: resources.scheduleGroup,
+      now: () => clock.now(),
+      onError: (e) => log(`schedule pump: ${(e as Error).message}`),
+    });
+    cleanups.push(() => schedules.stop());
+
+    const advanceClock = async (seconds: number) => {
+      if (sim) await sim.advance(seconds);
+      else clock.advance(seconds);
+      await schedules.tick();
+      return clock.now();
+    };
+
+    const invoke = async (
+      fn: typeof api,
+      name: string,
+      req: IncomingMessage,
+      body: Buffer,
+    ): Promise<APIGatewayProxyResult> => fn(toProxyEvent(req, body, clock.now()), lambdaContext(name, 15_000));
+
+    const callApi = async (
+      method: 'GET' | 'POST',
+      path: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ) => {
+      const u = new URL(path, url);
+      const payload = body === undefined ? '' : JSON.stringify(body);
+      const fake = {
+        url: `${u.pathname}${u.search}`,
+        method,
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKey, ...lower(headers) },
+        socket: { remoteAddress: '127.0.0.1' },
+      } as unknown as IncomingMessage;
+      const r = await invoke(api, 'ApiFunction', fake, Buffer.from(payload));
+      return {
+        status: r.statusCode,
+        body: r.body ? JSON.parse(r.body) : null,
+        headers: (r.headers ?? {}) as Record<string, string>,
+      };
+    };
+
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      void route(req, res).catch((e) => {
+        log(`request failed: ${(e as Error).stack ?? e}`);
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error.' } });
+      });
+    });
+
+    async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const u = new URL(req.url ?? '/', url);
+      const path = u.pathname;
+      if (path === '/_local/health') return sendJson(res, 200, { ok: true, now: clock.now().toISOString() });
+      if (path === '/_local/clock/advance' && req.method === 'POST') {
+        const body = await readJson(req);
+        const seconds = (body as { seconds?: unknown } | undefined)?.seconds;
+        if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > 30 * 86400) {
+          return sendJson(res, 400, {
+            error: { code: 'VALIDATION_FAILED', message: 'Body must be {"seconds": N} with 0 ≤ N ≤ 2592000.' },
+          });
+        }
+        return sendJson(res, 200, { now: (await advanceClock(seconds)).toISOString() });
+      }
+      if (path === '/_local/clock' && req.method === 'GET')
+        return sendJson(res, 200, { now: clock.now().toISOString() });
+      if (path === '/_local/schedules' && req.method === 'GET') {
+        const pending = await schedules.pending();
+        return sendJson(res, 200, {
+          schedules: pending.map((s) => ({
+            name: s.name,
+            at: s.at,
+            expression: s.expression,
+            timezone: s.timezone,
+            target: s.target,
+          })),
+        });
+      }
+      if (path === '/webhooks/stripe') {
+        if (req.method !== 'POST') return sendJson(res, 405, { message: 'Method Not Allowed' });
+        return sendResult(res, await invoke(webhook, 'IngressFunction', req, await readBody(req)));
+      }
+      if (path === '/orders' || path.startsWith('/orders/')) {
+        const isStatus = /^\/orders\/[^/]+\/status$/.test(path);
+        if (isStatus && req.method === 'OPTIONS') {
+          res.writeHead(204, {
+            'Access-Control-Allow-Origin': '*',
+            'Access-Control-Allow-Methods': 'GET,OPTIONS',
+            'Access-Control-Allow-Headers': 'Content-Type',
+            'Access-Control-Max-Age': '600',
+          });
+          return void res.end();
+        }
+        // API Gateway checks the API key (usage plan) before the function runs.
+        if (!isStatus && req.headers['x-api-key'] !== apiKey) return sendJson(res, 403, { message: 'Forbidden' });
+        let body: Buffer;
+        try {
+          body = await readBody(req);
+        } catch (e) {
+          if (e instanceof BodyTooLarge) return sendJson(res, 413, { message: 'Request Too Long' });
+          throw e;
+        }
+        return sendResult(res, await invoke(api, 'ApiFunction', req, body));
+      }
+      if (await handleDemoRequest(req, res, { callApi, baseUrl: url })) return;
+      return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route ${req.method} ${path}.` } });
+    }
+
+    const sandbox: Sandbox = {
+      url,
+      port: actualPort,
+      simUrl: sim?.url,
+      sim,
+      apiKey,
+      webhookSecret,
+      awsEndpoint,
+      resources,
+      clock,
+      advanceClock,
+      schedules,
+      events,
+      stop: stopAll,
+    };
+    log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return sandbox;
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+const lower = (h: Record<string, string>) =>
+  Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  try {
+    return JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
