@@ -1,0 +1,397 @@
+/**
+ * The demo storefront in a real browser: Chromium (the Debian package, /usr/bin/chromium)
+ * driven by playwright-core against the whole sandbox (moto, Stripe simulator, the handlers,
+ * the poller and the schedule pump). A customer pays with WeChat Pay (QR code → simulator page
+ * → Authorize) and with Alipay (redirect → Authorize → back to /demo/return), and watches the
+ * order become `paid`; a pending order expires when the sandbox clock moves an hour; the
+ * operator view lists them all. Screenshots of every step go to test-artifacts/browser/.
+ *
+ * Run with `npm run test:e2e` (not part of `npm test`). Needs Chromium: `apt-get install -y
+ * chromium`, or `sh scripts/ci-chromium.sh`.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTENT_SECURITY_POLICY, type DemoContext, handleDemoRequest, qrSvg } from '../../scripts/sandbox/demo.js';
+import { type Sandbox, startSandbox } from '../../scripts/sandbox/start.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join('test-artifacts', 'browser');
+const PAID_TIMEOUT = 30_000;
+
+const WECHAT_CURRENCIES = ['aud', 'cad', 'eur', 'gbp', 'hkd', 'jpy', 'sgd', 'usd'];
+const ALIPAY_CURRENCIES = ['aud', 'cad', 'cny', 'eur', 'gbp', 'hkd', 'jpy', 'nzd', 'sgd', 'usd'];
+
+describe('demo storefront in Chromium', () => {
+  let sandbox: Sandbox;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  /** Every request the browser sent, and every CSP violation or page error it reported. */
+  const requests: { url: string; headers: Record<string, string> }[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is not installed at ${CHROMIUM}, and the browser tests need it. Install it with ` +
+          '`apt-get update && apt-get install -y chromium` (or `sh scripts/ci-chromium.sh`), then run `npm run test:e2e` again.',
+      );
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    });
+    // simPort 0: a sandbox a developer already runs on 12111 must not make the tests fail.
+    sandbox = await startSandbox({ port: 0, simPort: 0, quiet: true, prefix: `e2e-browser-${process.pid}` });
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await sandbox?.stop();
+  });
+
+  /** A fresh customer: own cookies and sessionStorage, a Chinese time zone, English UI. */
+  async function newCustomer(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({
+      viewport: { width: 960, height: 1000 },
+      locale: 'en-US',
+      timezoneId: 'Asia/Shanghai',
+    });
+    contexts.push(context);
+    context.on('request', (r) => requests.push({ url: r.url(), headers: r.headers() }));
+    context.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+    });
+    const page = await context.newPage();
+    watch(page);
+    return { context, page };
+  }
+
+  function watch(page: Page): void {
+    page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
+  }
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+
+  const statusIs = (page: Page, status: string, timeout = PAID_TIMEOUT) =>
+    page.waitForFunction((s) => document.getElementById('status')?.textContent === s, status, { timeout });
+
+  async function choose(page: Page, method: 'wechat' | 'alipay', amount: number, currency: string): Promise<void> {
+    await page.check(`#method-${method}`);
+    await page.fill('#amount', String(amount));
+    await page.selectOption('#currency', currency);
+  }
+
+  const currencyOptions = (page: Page) =>
+    page.$$eval('#currency option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+
+  it('serves the page with a strict CSP, nosniff and no-referrer', async () => {
+    const { page } = await newCustomer();
+    const res = await page.goto(`${sandbox.url}/`);
+    expect(res?.status()).toBe(200);
+    const h = res?.headers() ?? {};
+    expect(h['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(h['content-security-policy']).toContain("script-src 'self'");
+    expect(h['content-security-policy']).not.toContain('unsafe-inline');
+    expect(h['x-content-type-options']).toBe('nosniff');
+    expect(h['referrer-policy']).toBe('no-referrer');
+    // No inline script and no inline event handler anywhere.
+    const inline = await page.$$eval('script:not([src])', (s) => s.length);
+    expect(inline).toBe(0);
+    const handlers = await page.$$eval('*', (els) =>
+      els.flatMap((e) =>
+        Array.from(e.attributes)
+          .filter((a) => a.name.startsWith('on'))
+          .map((a) => a.name),
+      ),
+    );
+    expect(handlers).toEqual([]);
+  });
+
+  it('WeChat Pay: QR code → authorize on the simulator page → paid', async () => {
+    const { context, page } = await newCustomer();
+    await page.goto(`${sandbox.url}/`);
+    await page.check('#method-wechat');
+    expect(await currencyOptions(page)).toEqual(WECHAT_CURRENCIES);
+    await choose(page, 'wechat', 1234, 'hkd');
+    await expect.poll(() => page.textContent('#amount-major')).toContain('12.34');
+    await shot(page, 'wechat-1-checkout');
+
+    await page.click('#pay');
+    await page.waitForSelector('#qr', { state: 'visible' });
+    await page.waitForFunction(() => {
+      const img = document.getElementById('qr') as HTMLImageElement | null;
+      return img?.complete === true && img.naturalWidth > 0;
+    });
+    const link = await page.waitForSelector('#qr-link', { state: 'visible' });
+    const target = await link.getAttribute('href');
+    expect(target).toMatch(new RegExp(`^${sandbox.simUrl}/authorize/src_`));
+    // The image is the QR code of exactly that URL.
+    const src = await page.getAttribute('#qr', 'src');
+    const svg = await (await fetch(new URL(src ?? '', sandbox.url))).text();
+    expect(svg).toBe(await qrSvg(target ?? ''));
+    expect(await page.textContent('#status')).toBe('pending');
+    expect(await page.textContent('#countdown-label')).toBe('Pending expires in');
+    expect(await page.textContent('#countdown')).toMatch(/^(1:00:00|\d{1,2}:\d{2})$/);
+    const orderId = await page.textContent('#order-id');
+    expect(orderId).toMatch(/^ord_[0-9A-Z]{26}$/);
+    await shot(page, 'wechat-2-qr-code');
+
+    // A desktop tester opens the QR target instead of scanning it.
+    const [sim] = await Promise.all([context.waitForEvent('page'), page.click('#qr-link')]);
+    watch(sim);
+    await sim.waitForSelector('#authorize');
+    await shot(sim, 'wechat-3-simulator');
+    await sim.click('#authorize');
+    await sim.waitForSelector('#result');
+    await shot(sim, 'wechat-4-authorized');
+
+    await statusIs(page, 'paid');
+    const history = await page.$$eval('#history li', (lis) =>
+      lis.map((li) => ({
+        type: li.querySelector('.type')?.textContent,
+        time: li.querySelector('time')?.textContent,
+        to: li.querySelector('.status')?.textContent,
+      })),
+    );
+    expect(history.length).toBeGreaterThanOrEqual(2);
+    expect(history[0]?.to).toBe('pending');
+    expect(history.at(-1)?.to).toBe('paid');
+    for (const h of history) expect(h.time).toMatch(/\d{1,2}:\d{2}:\d{2}/);
+    expect(await page.textContent('#countdown')).toContain('finished');
+    await shot(page, 'wechat-5-paid');
+
+    // A reload resumes the order kept in sessionStorage.
+    await page.reload();
+    await statusIs(page, 'paid', 10_000);
+    expect(await page.textContent('#order-id')).toBe(orderId);
+    await shot(page, 'wechat-6-reloaded');
+  });
+
+  it('Alipay: redirect → authorize → back on /demo/return → paid', async () => {
+    const { page } = await newCustomer();
+    await page.goto(`${sandbox.url}/`);
+    await page.check('#method-alipay');
+    expect(await currencyOptions(page)).toEqual(ALIPAY_CURRENCIES);
+    await choose(page, 'alipay', 5000, 'cny');
+    await expect.poll(() => page.textContent('#amount-major')).toContain('50.00');
+    await shot(page, 'alipay-1-checkout');
+
+    await page.click('#pay');
+    const redirect = await page.waitForSelector('#alipay-redirect', { state: 'visible' });
+    expect(await redirect.getAttribute('href')).toMatch(new RegExp(`^${sandbox.simUrl}/authorize/src_`));
+    expect(await page.textContent('#status')).toBe('pending');
+    const orderId = await page.textContent('#order-id');
+    await shot(page, 'alipay-2-redirect');
+
+    await page.click('#alipay-redirect');
+    await page.waitForSelector('#authorize');
+    const sourceId = await page.textContent('#source-id');
+    await shot(page, 'alipay-3-simulator');
+    await page.click('#authorize');
+
+    await page.waitForURL((u) => u.pathname === '/demo/return');
+    const back = new URL(page.url());
+    expect(back.searchParams.get('source')).toBe(sourceId);
+    expect(back.searchParams.get('livemode')).toBe('false');
+    await page.waitForSelector('#return-banner', { state: 'visible' });
+    expect(await page.textContent('#return-banner h2')).toBe('Returned from Alipay');
+    expect(await page.textContent('#return-source')).toBe(sourceId);
+    expect(await page.textContent('#return-client-secret')).toBe(back.searchParams.get('client_secret'));
+    expect(await page.textContent('#order-id')).toBe(orderId);
+    await statusIs(page, 'paid');
+    await shot(page, 'alipay-4-returned-paid');
+  });
+
+  it('a pending order expires when the sandbox clock passes an hour', async () => {
+    const { page } = await newCustomer();
+    await page.goto(`${sandbox.url}/`);
+    await choose(page, 'wechat', 800, 'jpy');
+    await expect.poll(() => page.textContent('#amount-major')).toContain('800');
+    await page.click('#pay');
+    await page.waitForSelector('#qr-link', { state: 'visible' });
+    expect(await page.textContent('#status')).toBe('pending');
+    await sandbox.advanceClock(3600 + 60);
+    await statusIs(page, 'canceled');
+    await shot(page, 'expiry-canceled');
+  });
+
+  it('operator view lists the orders with status and reasons, refreshing itself', async () => {
+    const { page } = await newCustomer();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const res = await page.goto(`${sandbox.url}/demo/operator`);
+    expect(res?.headers()['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    await page.waitForFunction(() => document.querySelectorAll('#orders-body tr[data-order-id]').length >= 3);
+    const rows = await page.$$eval('#orders-body tr[data-order-id]', (trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')),
+    );
+    const statuses = rows.map((r) => r[3]);
+    expect(statuses).toContain('paid');
+    expect(statuses).toContain('canceled');
+    expect(rows.some((r) => r[1] === 'WeChat Pay' && r[2]?.includes('12.34'))).toBe(true);
+    expect(rows.some((r) => r[1] === 'Alipay' && r[2]?.includes('50.00'))).toBe(true);
+    const canceled = rows.find((r) => r[3] === 'canceled');
+    expect(canceled?.[6]).not.toBe('—');
+    const stamp = await page.textContent('#updated');
+    await page.waitForFunction((s) => document.getElementById('updated')?.textContent !== s, stamp, {
+      timeout: 10_000,
+    });
+    await shot(page, 'operator-view');
+    // The shop's main page links here.
+    await page.goto(`${sandbox.url}/`);
+    expect(await page.getAttribute('#operator-link', 'href')).toBe('/demo/operator');
+  });
+
+  it('never gave the browser the API key, and saw no CSP violation or script error', () => {
+    expect(requests.length).toBeGreaterThan(0);
+    for (const r of requests) {
+      expect(r.url).not.toContain(sandbox.apiKey);
+      expect(r.headers['x-api-key']).toBeUndefined();
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('demo back end (no browser)', () => {
+  type Call = { method: string; path: string; body: unknown; headers: Record<string, string> | undefined };
+
+  /** handleDemoRequest mounted on a bare server, with a scripted callApi. */
+  async function harness(answer: (c: Call) => { status: number; body: unknown }) {
+    const { createServer } = await import('node:http');
+    const calls: Call[] = [];
+    const ctx: DemoContext = {
+      baseUrl: 'http://127.0.0.1:1',
+      callApi: async (method, path, body, headers) => {
+        const c = { method, path, body, headers };
+        calls.push(c);
+        return { ...answer(c), headers: {} };
+      },
+    };
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      void handleDemoRequest(req, res, ctx).then((handled) => {
+        if (!handled) res.writeHead(404).end('not demo');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    ctx.baseUrl = url;
+    return { url, calls, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  const ORDER = {
+    id: 'ord_01M809VVBSJE6EHKCAXGV980EC',
+    status: 'pending',
+    amount: 1000,
+    currency: 'cny',
+    paymentMethod: 'alipay',
+    clientSecret: 'ord_x_secret_y',
+    payment: { sourceId: 'src_1', redirectUrl: 'http://sim/authorize/src_1' },
+    pendingExpiresAt: '2026-01-01T01:00:00.000Z',
+    metadata: { internal: 'do not leak' },
+    history: [],
+    version: 1,
+  };
+
+  it('creates orders through the API with an idempotency key and returns only what the browser needs', async () => {
+    const h = await harness(() => ({ status: 201, body: ORDER }));
+    try {
+      const res = await fetch(`${h.url}/demo/orders`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          paymentMethod: 'alipay',
+          amount: 1000,
+          currency: 'cny',
+          statementDescriptor: 'EVIL',
+          x: 1,
+        }),
+      });
+      expect(res.status).toBe(201);
+      expect(await res.json()).toEqual({
+        id: ORDER.id,
+        status: 'pending',
+        clientSecret: ORDER.clientSecret,
+        payment: ORDER.payment,
+        pendingExpiresAt: ORDER.pendingExpiresAt,
+      });
+      const call = h.calls[0];
+      expect(call?.method).toBe('POST');
+      expect(call?.path).toBe('/orders');
+      expect(call?.body).toEqual({
+        paymentMethod: 'alipay',
+        amount: 1000,
+        currency: 'cny',
+        statementDescriptor: 'SANDBOX DEMO',
+        returnUrl: `${h.url}/demo/return`,
+      });
+      expect(call?.headers?.['Idempotency-Key']).toMatch(/^demo-[0-9a-f-]{36}$/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('passes API errors through with their status, and refuses cross-origin or non-JSON posts', async () => {
+    const error = {
+      code: 'VALIDATION_FAILED',
+      message: 'The request is not valid.',
+      fields: [{ field: 'currency', message: 'x' }],
+    };
+    const h = await harness(() => ({ status: 400, body: { error } }));
+    try {
+      const post = (headers: Record<string, string>, body = '{"paymentMethod":"wechat","amount":1,"currency":"cny"}') =>
+        fetch(`${h.url}/demo/orders`, { method: 'POST', headers, body });
+      const bad = await post({ 'Content-Type': 'application/json' });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toEqual({ error });
+      expect((await post({ 'Content-Type': 'text/plain' })).status).toBe(415);
+      expect((await post({ 'Content-Type': 'application/json', Origin: 'http://evil.example' })).status).toBe(403);
+      expect((await post({ 'Content-Type': 'application/json' }, '{nope')).status).toBe(400);
+      expect((await fetch(`${h.url}/demo/orders`)).status).toBe(405);
+      expect(h.calls).toHaveLength(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('QR route: SVG for http(s) URLs up to 2 KB only; operator JSON without secrets; other paths are not its', async () => {
+    const h = await harness(() => ({ status: 200, body: { orders: [ORDER] } }));
+    try {
+      const qr = await fetch(`${h.url}/demo/qr.svg?data=${encodeURIComponent('https://example.com/pay?x=1')}`);
+      expect(qr.status).toBe(200);
+      expect(qr.headers.get('content-type')).toContain('image/svg+xml');
+      expect(await qr.text()).toBe(await qrSvg('https://example.com/pay?x=1'));
+      for (const data of ['javascript:alert(1)', 'weixin://wxpay/x', '', `https://example.com/${'a'.repeat(2048)}`]) {
+        expect((await fetch(`${h.url}/demo/qr.svg?data=${encodeURIComponent(data)}`)).status).toBe(400);
+      }
+      const ops = await fetch(`${h.url}/demo/operator.json`);
+      const body = (await ops.json()) as { orders: Record<string, unknown>[] };
+      expect(h.calls[0]?.path).toBe('/orders?limit=50');
+      expect(body.orders[0]?.id).toBe(ORDER.id);
+      expect(body.orders[0]).not.toHaveProperty('clientSecret');
+      expect(body.orders[0]).not.toHaveProperty('payment');
+      expect(body.orders[0]).not.toHaveProperty('metadata');
+      expect(await (await fetch(`${h.url}/orders`)).text()).toBe('not demo');
+      const page = await fetch(`${h.url}/demo/return?source=src_1`);
+      expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    } finally {
+      await h.close();
+    }
+  });
+});
