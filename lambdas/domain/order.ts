@@ -82,6 +82,8 @@ export interface OrderSummary {
   paymentMethod: PaymentMethod;
   sourceId: string;
   chargeId?: string;
+  chargeableAt?: string;
+  deadline?: string;
   failureReason?: FailureReason;
   cancelReason?: CancelReason;
   metadata: Record<string, string>;
@@ -100,6 +102,8 @@ export function summarize(o: Order): OrderSummary {
     updatedAt: o.updatedAt,
   };
   if (o.chargeId !== undefined) s.chargeId = o.chargeId;
+  if (o.chargeableAt !== undefined) s.chargeableAt = o.chargeableAt;
+  if (o.deadline !== undefined) s.deadline = o.deadline;
   if (o.failureReason !== undefined) s.failureReason = o.failureReason;
   if (o.cancelReason !== undefined) s.cancelReason = o.cancelReason;
   return s;

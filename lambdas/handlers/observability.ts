@@ -41,7 +41,7 @@ export function measuredPublisher(inner: EventPublisher, now: () => Date): Event
     async publish(event: LifecycleEvent) {
       await inner.publish(event);
       metrics.addMetric(LIFECYCLE_METRIC[event.type], MetricUnit.Count, 1);
-      const chargeableAt = (event.order as { chargeableAt?: string }).chargeableAt;
+      const { chargeableAt } = event.order;
       if (event.type === 'order.paid' && chargeableAt) {
         metrics.addMetric('ChargeLatency', MetricUnit.Milliseconds, now().getTime() - new Date(chargeableAt).getTime());
       }

@@ -608,7 +608,7 @@ describe('props and context', () => {
 describe('secrets', () => {
   it('every function reads the Stripe secret through the Parameters and Secrets extension layer', () => {
     for (const id of ['ApiFunction', 'IngressFunction', 'WorkerFunction']) {
-      const fn = resources[id] as {
+      const fn = resources[id] as unknown as {
         Properties: { Layers?: unknown[]; Environment: { Variables: Record<string, unknown> } };
       };
       expect(fn.Properties.Layers, id).toHaveLength(1);
