@@ -14,7 +14,12 @@ export function buildOpenApi(): Record<string, unknown> {
   for (const r of ROUTES) {
     const parameters: unknown[] = [];
     if (r.path.includes('{id}')) {
-      parameters.push({ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^ord_[0-9A-HJKMNP-TV-Z]{26}$' } });
+      parameters.push({
+        name: 'id',
+        in: 'path',
+        required: true,
+        schema: { type: 'string', pattern: '^ord_[0-9A-HJKMNP-TV-Z]{26}$' },
+      });
     }
     if (r.query) {
       const q = schema(r.query) as { properties?: Record<string, unknown>; required?: string[] };
@@ -30,7 +35,9 @@ export function buildOpenApi(): Record<string, unknown> {
       operationId: `${r.method}${r.path.replace(/[{}]/g, '').replace(/\/(\w)/g, (_m, c: string) => c.toUpperCase())}`,
       security: r.apiKey ? [{ apiKey: [] }] : [],
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(r.body) } } } } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: schema(r.body) } } } }
+        : {}),
       responses: Object.fromEntries(
         Object.entries(r.responses).map(([code, res]) => [
           code,
@@ -50,7 +57,12 @@ export function buildOpenApi(): Record<string, unknown> {
         'Create WeChat Pay and Alipay orders and follow them. Errors are {error: {code, message, fields?}}. ' +
         'The Stripe webhook endpoint (POST /webhooks/stripe) is for Stripe only and is not described here.',
     },
-    servers: [{ url: 'https://{api}.execute-api.{region}.amazonaws.com/v1', variables: { api: { default: 'abc123' }, region: { default: 'us-east-1' } } }],
+    servers: [
+      {
+        url: 'https://{api}.execute-api.{region}.amazonaws.com/v1',
+        variables: { api: { default: 'abc123' }, region: { default: 'us-east-1' } },
+      },
+    ],
     components: { securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } } },
     paths,
   };

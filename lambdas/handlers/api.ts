@@ -12,7 +12,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { cancelOrder, createOrder, type Deps, getOrder, getOrderForCustomer } from '../app/index.js';
+import { cancelOrder, createOrder, getOrder, getOrderForCustomer } from '../app/index.js';
 import { type DomainError, isDomainError, type Order } from '../domain/index.js';
 import { TransientError } from '../ports/index.js';
 import { appDeps, corsOrigins } from '../wiring.js';

@@ -23,6 +23,14 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY): Promise<
   return Buffer.concat(chunks);
 }
 
+const safeDecode = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
 /** Resource templates of the REST API, most specific first. */
 const RESOURCES = ['/orders/{id}/status', '/orders/{id}/cancel', '/orders/{id}', '/orders', '/webhooks/stripe'];
 
@@ -32,13 +40,13 @@ export function matchResource(path: string): { resource: string; pathParameters:
     const t = r.split('/').filter(Boolean);
     if (t.length !== parts.length) continue;
     const params: Record<string, string> = {};
-    if (
-      t.every((seg, i) =>
-        seg.startsWith('{') ? (params[seg.slice(1, -1)] = decodeURIComponent(parts[i] ?? '')) !== '' : seg === parts[i],
-      )
-    ) {
-      return { resource: r, pathParameters: Object.keys(params).length > 0 ? params : null };
-    }
+    const matches = t.every((seg, i) => {
+      const part = parts[i] ?? '';
+      if (!seg.startsWith('{')) return seg === part;
+      params[seg.slice(1, -1)] = safeDecode(part);
+      return part !== '';
+    });
+    if (matches) return { resource: r, pathParameters: Object.keys(params).length > 0 ? params : null };
   }
   return { resource: path, pathParameters: null };
 }
@@ -57,7 +65,7 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, now: Date): API
   const multiQuery: Record<string, string[]> = {};
   for (const [k, v] of url.searchParams) {
     query[k] = v;
-    (multiQuery[k] ??= []).push(v);
+    multiQuery[k] = [...(multiQuery[k] ?? []), v];
   }
   const { resource, pathParameters } = matchResource(url.pathname);
   const requestId = randomUUID();
