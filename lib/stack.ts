@@ -105,7 +105,7 @@ export class OrderOrchestratorStack extends Stack {
       deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy,
     });
-    const projection = (p: 'KEYS_ONLY' | 'ALL') =>
+    const projection = (p: string) =>
       p === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL;
     this.table.addGlobalSecondaryIndex({
       indexName: TABLE_SCHEMA.bySourceIndex.name,

@@ -4,7 +4,7 @@
  * and the table schema, the same constants the CDK stack reads, so what runs locally is what is
  * deployed. Idempotent: resources that exist already are reused.
  *
- *   table        `<prefix>-orders`: pk S, GSI bySourceId (KEYS_ONLY), GSI byDay (day, createdAt; ALL), on demand
+ *   table        `<prefix>-orders`: pk S, GSI bySourceId (KEYS_ONLY), GSI byDay (day, createdAt; KEYS_ONLY), on demand
  *   work queue   `<prefix>-work.fifo` + dead-letter `<prefix>-work-dlq.fifo` (redrive after QUEUE.maxReceiveCount)
  *   scheduler    dead-letter queue `<prefix>-scheduler-dlq` (standard) and schedule group `<prefix>-timers`
  *   event bus    `<prefix>-events`

@@ -337,7 +337,7 @@ describe('order table', () => {
             { AttributeName: 'day', KeyType: 'HASH' },
             { AttributeName: 'createdAt', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ]),
     );

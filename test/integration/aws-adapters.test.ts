@@ -191,7 +191,7 @@ describe('scripts/aws-resources.ts', () => {
       { AttributeName: 'day', KeyType: 'HASH' },
       { AttributeName: 'createdAt', KeyType: 'RANGE' },
     ]);
-    expect(gsis[TABLE_SCHEMA.recentIndex.name]?.Projection?.ProjectionType).toBe('ALL');
+    expect(gsis[TABLE_SCHEMA.recentIndex.name]?.Projection?.ProjectionType).toBe('KEYS_ONLY');
 
     const q = (
       await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: res.queueUrl, AttributeNames: ['All'] }))

@@ -15,6 +15,7 @@
  */
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -123,12 +124,15 @@ export class DynamoOrderStore implements OrderStore {
     );
   }
 
-  /** Newest first through the byDay index: today (UTC), then the days before, at most RECENT_DAYS. No scan. */
+  /**
+   * Newest first through the byDay index (keys only): today (UTC), then the days before, at most
+   * RECENT_DAYS; then the items by BatchGetItem (up to 100 keys a call). No scan.
+   */
   async listRecent(limit: number): Promise<Order[]> {
-    const out: Order[] = [];
-    if (!(limit > 0)) return out;
+    const keys: string[] = [];
+    if (!(limit > 0)) return [];
     const today = this.now().getTime();
-    for (let d = 0; d < RECENT_DAYS && out.length < limit; d++) {
+    for (let d = 0; d < RECENT_DAYS && keys.length < limit; d++) {
       const day = utcDay(new Date(today - d * DAY_MS));
       let startKey: Item | undefined;
       do {
@@ -141,16 +145,38 @@ export class DynamoOrderStore implements OrderStore {
               ExpressionAttributeNames: { '#d': TABLE_SCHEMA.recentIndex.partitionKey },
               ExpressionAttributeValues: { ':d': { S: day } },
               ScanIndexForward: false,
-              Limit: limit - out.length,
+              Limit: limit - keys.length,
               ExclusiveStartKey: startKey,
             }),
           ),
         );
-        for (const item of page.Items ?? []) if (out.length < limit) out.push(parseOrder(item));
+        for (const item of page.Items ?? []) {
+          const pk = item[TABLE_SCHEMA.partitionKey]?.S;
+          if (pk !== undefined && keys.length < limit) keys.push(pk);
+        }
         startKey = page.LastEvaluatedKey;
-      } while (startKey && out.length < limit);
+      } while (startKey && keys.length < limit);
     }
-    return out;
+    const byId = new Map<string, Order>();
+    // BatchGetItem takes at most 100 keys and may return some unprocessed; ask again for those.
+    // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Item[] | undefined = keys
+        .slice(i, i + 100)
+        .map((pk) => ({ [TABLE_SCHEMA.partitionKey]: { S: pk } }));
+      for (let attempt = 0; pending && pending.length > 0 && attempt < 5; attempt++) {
+        const request: Item[] = pending;
+        const out = await this.send('BatchGetItem', () =>
+          this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: request } } })),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const order = parseOrder(item);
+          byId.set(order.id, order);
+        }
+        pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined;
+      }
+    }
+    return keys.flatMap((k) => byId.get(k) ?? []);
   }
 
   private async getItem(pk: string): Promise<Item | undefined> {

@@ -7,6 +7,10 @@ export const TABLE_SCHEMA = {
   partitionKey: 'pk',
   /** Stripe source id → order, for webhooks without `metadata.order_id`. Keys only: the worker re-reads the item. */
   bySourceIndex: { name: 'bySourceId', partitionKey: 'sourceId', projection: 'KEYS_ONLY' },
-  /** Orders of one UTC day (`day` = yyyy-mm-dd) by creation time, for the operator view. No scans. */
-  recentIndex: { name: 'byDay', partitionKey: 'day', sortKey: 'createdAt', projection: 'ALL' },
+  /**
+   * Orders of one UTC day (`day` = yyyy-mm-dd) by creation time, for the operator view. No scans.
+   * Keys only: its keys never change after creation, so an order's updates cost no index writes
+   * (an ALL projection would copy every update of the item into the index).
+   */
+  recentIndex: { name: 'byDay', partitionKey: 'day', sortKey: 'createdAt', projection: 'KEYS_ONLY' },
 } as const;
