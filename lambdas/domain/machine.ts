@@ -69,6 +69,9 @@ const foreign = (o: Order, e: OrderEvent): boolean => {
   const c = e as Partial<ChargeInfo>;
   return c.chargeSourceId !== undefined && c.chargeSourceId !== o.payment.sourceId;
 };
+/** Likewise a source event about another source (one carrying our order id that we never created). */
+const foreignSource = (o: Order, e: OrderEvent): boolean =>
+  e.type.startsWith('source.') && e.sourceId !== undefined && e.sourceId !== o.payment.sourceId;
 const chargeIdOf = (e: OrderEvent): Partial<Order> => {
   const c = e as Partial<ChargeInfo>;
   return c.chargeId ? { chargeId: c.chargeId } : {};
@@ -257,6 +260,7 @@ const RULES: Record<OrderStatus, Record<ExistingEventType, Rule>> = {
 /** The outcome a rule gives, without bookkeeping; exported for the table test. */
 export function rule(status: OrderStatus, order: Order, event: OrderEvent): Outcome {
   if (event.type === 'order.created') return ignore('already_created');
+  if (foreignSource(order, event)) return ignore('foreign_source');
   return RULES[status][event.type](order, event);
 }
 

@@ -59,7 +59,7 @@ export async function handleWebhook(deps: IngressDeps, event: APIGatewayProxyEve
   } catch {
     return reject('malformed_json', 400, 'MALFORMED_EVENT', 'Body is not a JSON event.');
   }
-  if (parsed === null || typeof parsed !== 'object')
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     return reject('malformed_json', 400, 'MALFORMED_EVENT', 'Body is not a JSON event.');
 
   const t = translateStripeEvent(parsed);

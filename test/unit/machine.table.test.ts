@@ -172,6 +172,15 @@ describe('state machine: rules that matter', () => {
     expect(d.effects).toContainEqual(expect.objectContaining({ type: 'publish', event: 'order.refunded' }));
   });
 
+  it.each(['source.chargeable', 'source.failed', 'source.canceled'] as const)(
+    '%s about another source (carrying our order id) is recorded and ignored',
+    (type) => {
+      const d = decide(orderIn('pending'), event(type, { id: 'evt_foreign', sourceId: 'src_not_ours' }), T0);
+      expect(d).toMatchObject({ kind: 'applied', ignored: 'foreign_source', effects: [] });
+      if (d.kind === 'applied') expect(d.order.status).toBe('pending');
+    },
+  );
+
   it('a charge of another source is not ours', () => {
     const d = decide(orderIn('pending'), event('charge.succeeded', { id: 'evt_x', chargeSourceId: 'src_other' }), T0);
     expect(d).toMatchObject({ kind: 'applied', ignored: 'foreign_charge' });

@@ -54,6 +54,14 @@ describe('verifyStripeSignature', () => {
     );
   });
 
+  it('is stricter than stripe-node on one point: a timestamp that is not all digits', () => {
+    const fractional = sign(payload).replace(/t=(\d+)/, 't=$1.5');
+    expect(stripe.webhooks.signature?.verifyHeader(payload, fractional, SECRET, 300, undefined, NOW * 1000)).toBe(true);
+    expect(() => verifyStripeSignature(payload, fractional, [SECRET], NOW)).toThrow(
+      expect.objectContaining({ problem: 'malformed_header' }),
+    );
+  });
+
   it('rejects a body altered after signing', () => {
     expect(() => verifyStripeSignature(payload.replace('evt_1', 'evt_2'), sign(payload), [SECRET], NOW)).toThrow(
       SignatureVerificationError,
@@ -79,7 +87,7 @@ describe('verifyStripeSignature', () => {
         secret,
         fc.array(secret, { minLength: 1, maxLength: 2 }),
         fc.integer({ min: -400, max: 400 }),
-        fc.constantFrom('none', 'body', 'sig', 'scheme', 'ts'),
+        fc.constantFrom('none', 'body', 'sig', 'scheme', 'ts', 'spaces', 'upper', 'extra'),
         (body, signer, accepted, skew, tamper) => {
           let header = sign(body, signer, NOW + skew);
           let sent = body;
@@ -87,6 +95,9 @@ describe('verifyStripeSignature', () => {
           if (tamper === 'sig') header = header.replace(/v1=(.)/, (_m, c: string) => `v1=${c === '0' ? '1' : '0'}`);
           if (tamper === 'scheme') header = header.replace('v1=', 'v0=');
           if (tamper === 'ts') header = header.replace(/t=\d+/, `t=${NOW + skew + 1}`);
+          if (tamper === 'spaces') header = header.replace(',', ', ');
+          if (tamper === 'upper') header = header.replace(/v1=(\w+)/, (_m, h: string) => `v1=${h.toUpperCase()}`);
+          if (tamper === 'extra') header = `${header},v0=abc,v1=${'0'.repeat(64)}`;
           return oursAccepts(sent, header, accepted, NOW) === stripeAccepts(sent, header, accepted, NOW);
         },
       ),

@@ -32,21 +32,23 @@ export class SignatureVerificationError extends Error {
 
 interface ParsedHeader {
   timestamp: number;
-  signatures: Buffer[];
+  signatures: string[];
 }
 
+/**
+ * Read as stripe-node reads it: comma-separated `key=value` items, no trimming, every `v1` kept.
+ * One deliberate difference: `t` must be all digits. stripe-node reads it with parseInt, so it
+ * takes `t=1790000000.5` as 1790000000 and a non-number as NaN; both are refused here.
+ */
 function parseHeader(header: string): ParsedHeader | undefined {
-  let timestamp = Number.NaN;
-  const signatures: Buffer[] = [];
-  for (const part of header.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const key = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1).trim();
-    if (key === 't') timestamp = /^\d{1,12}$/.test(value) ? Number(value) : Number.NaN;
-    else if (key === 'v1' && /^[0-9a-f]{64}$/i.test(value)) signatures.push(Buffer.from(value, 'hex'));
+  let timestamp = -1;
+  const signatures: string[] = [];
+  for (const item of header.split(',')) {
+    const [key, value = ''] = item.split('=');
+    if (key === 't') timestamp = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
+    if (key === 'v1') signatures.push(value);
   }
-  if (!Number.isFinite(timestamp)) return undefined;
+  if (timestamp === -1 || Number.isNaN(timestamp)) return undefined;
   return { timestamp, signatures };
 }
 
@@ -70,8 +72,11 @@ export function verifyStripeSignature(
   const prefix = Buffer.from(`${parsed.timestamp}.`, 'utf8');
   let matched = false;
   for (const secret of secrets) {
-    const expected = createHmac('sha256', secret).update(prefix).update(body).digest();
-    for (const sig of parsed.signatures) if (timingSafeEqual(expected, sig)) matched = true;
+    const expected = Buffer.from(createHmac('sha256', secret).update(prefix).update(body).digest('hex'));
+    for (const sig of parsed.signatures) {
+      const candidate = Buffer.from(sig);
+      if (candidate.length === expected.length && timingSafeEqual(expected, candidate)) matched = true;
+    }
   }
   if (!matched) throw new SignatureVerificationError('no_matching_signature');
   // Checked after the signature, as stripe-node does (age = whole seconds now − t; only an old
