@@ -66,11 +66,18 @@ function repoRoot(): string {
   }
 }
 
-/** `STRIPE_OPENAPI_PATH`, else `<repo>/../shared/stripe/...`, else `<repo>/shared/stripe/...`. */
+/**
+ * `STRIPE_OPENAPI_PATH`, else the copy kept in this repository (`scripts/stripe-sim/spec/`, the
+ * same bytes as `../shared/stripe/`, so a clone anywhere works; a unit test checks they agree),
+ * else `<repo>/../shared/stripe/...`.
+ */
 export function findSpecPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.STRIPE_OPENAPI_PATH) return resolve(env.STRIPE_OPENAPI_PATH);
   const root = repoRoot();
-  const candidates = [join(root, '..', 'shared', 'stripe', SPEC_FILE), join(root, 'shared', 'stripe', SPEC_FILE)];
+  const candidates = [
+    join(root, 'scripts', 'stripe-sim', 'spec', SPEC_FILE),
+    join(root, '..', 'shared', 'stripe', SPEC_FILE),
+  ];
   const found = candidates.find((p) => existsSync(p));
   if (!found) {
     throw new Error(
