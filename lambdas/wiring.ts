@@ -54,6 +54,15 @@ export async function ingressDeps(
   };
 }
 
+/** The status function reads orders, nothing else. */
+export async function statusDeps(
+  env?: Record<string, string | undefined>,
+  dynamodb: DynamoDBClient = new DynamoDBClient({}),
+): Promise<{ store: DynamoOrderStore }> {
+  const config = loadConfig(['store'], env);
+  return { store: new DynamoOrderStore(dynamodb, config.tableName) };
+}
+
 export const APP_NEEDS: readonly ConfigNeed[] = ['store', 'timers', 'events', 'stripe'];
 
 /** Everything the use cases need (API and worker functions). */

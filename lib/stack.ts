@@ -11,7 +11,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -66,6 +66,7 @@ function contextBool(scope: Construct, key: string): boolean {
 export class OrderOrchestratorStack extends Stack {
   readonly api: apigw.RestApi;
   readonly apiFunction: lambda.IFunction;
+  readonly statusUrl: lambda.FunctionUrl;
   readonly ingressFunction: lambda.IFunction;
   readonly workerFunction: lambda.IFunction;
   readonly table: dynamodb.Table;
@@ -218,6 +219,29 @@ export class OrderOrchestratorStack extends Stack {
       logRetention: LOG_RETENTION,
       logRemovalPolicy,
     });
+    // The customer's browser polls the status every few seconds: the most frequent request of an
+    // order. A function URL costs only the invocation (no API Gateway request charge), and this
+    // function reads the table and nothing else. https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html
+    const statusFn = createOrchestratorFunction(this, 'StatusFunction', {
+      entry: 'lambdas/handlers/status.ts',
+      description: "Order status for the customer's browser (function URL, authorized by the order's client secret)",
+      timeout: Duration.seconds(5),
+      memorySize: 256,
+      readsSecrets: false,
+      environment: { POWERTOOLS_SERVICE_NAME: METRICS.serviceName, [ENV.TABLE_NAME]: this.table.tableName },
+      logRetention: LOG_RETENTION,
+      logRemovalPolicy,
+    });
+    this.statusUrl = statusFn.fn.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.NONE,
+      cors: {
+        allowedOrigins: corsOrigins,
+        allowedMethods: [lambda.HttpMethod.GET],
+        allowedHeaders: ['Content-Type'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    this.table.grantReadData(statusFn.fn);
     this.apiFunction = api.fn;
     this.ingressFunction = ingress.fn;
     this.workerFunction = worker.fn;
@@ -385,6 +409,11 @@ export class OrderOrchestratorStack extends Stack {
       this.stripeSecret.secretArn,
       'Put the Stripe keys here (aws secretsmanager put-secret-value)',
     );
+    out(
+      'StatusUrl',
+      this.statusUrl.url,
+      "For customers' browsers: GET <StatusUrl>orders/{id}/status?client_secret=… (no API Gateway charge)",
+    );
     out('EventBusName', this.eventBus.eventBusName, 'Order lifecycle events');
     out('WorkQueueUrl', this.queue.queueUrl, 'SQS FIFO work queue');
     out('DeadLetterQueueUrl', this.deadLetterQueue.queueUrl, 'Work dead-letter queue (redrive script)');
@@ -393,7 +422,7 @@ export class OrderOrchestratorStack extends Stack {
     out('AlarmTopicArn', this.monitoring.topic.topicArn, 'Alarm notifications');
 
     // ---- cdk-nag (AwsSolutions) acknowledgements, each on the narrowest construct ------------
-    for (const f of [api, ingress, worker]) {
+    for (const f of [api, ingress, worker, statusFn]) {
       acknowledge(
         f.fn,
         'AwsSolutions-L1',
@@ -417,6 +446,11 @@ export class OrderOrchestratorStack extends Stack {
         'Order timers are created at run time with names derived from order ids; the wildcard is limited to schedules in the stack’s own schedule group.',
       );
     }
+    acknowledge(
+      statusFn.role.node.findChild('DefaultPolicy'),
+      `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,
+      'table.grantReadData: read-only access to the order table and its own indexes; the wildcard covers only that table’s indexes.',
+    );
     acknowledge(
       this.schedulerDeadLetterQueue,
       'AwsSolutions-SQS3',

@@ -120,7 +120,11 @@ export async function getOrder(deps: Deps, orderId: string): Promise<Order> {
  * For the customer's browser: the order when `clientSecret` is its own, compared in constant
  * time. A wrong secret answers exactly as a missing order does.
  */
-export async function getOrderForCustomer(deps: Deps, orderId: string, clientSecret: string): Promise<Order> {
+export async function getOrderForCustomer(
+  deps: Pick<Deps, 'store'>,
+  orderId: string,
+  clientSecret: string,
+): Promise<Order> {
   const order = isOrderId(orderId) ? await deps.store.get(orderId) : undefined;
   if (order === undefined || !constantTimeEqual(order.clientSecret, clientSecret))
     throw new OrderNotFoundError(orderId);

@@ -13,13 +13,14 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { cancelOrder, createOrder, getOrder, getOrderForCustomer } from '../app/index.js';
-import { type DomainError, isDomainError, type Order } from '../domain/index.js';
+import { type DomainError, isDomainError } from '../domain/index.js';
 import { TransientError } from '../ports/index.js';
 import { appDeps, corsOrigins } from '../wiring.js';
 import { CreateOrderBody, ListQuery, OrderIdParam, StatusQuery } from './api-schema.js';
 import type { ApiDeps } from './deps.js';
 import { error, header, isJsonContentType, json, rawBody } from './http.js';
 import { logger, metrics } from './observability.js';
+import { orderView, statusView } from './views.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -41,33 +42,6 @@ const zodFields = (e: z.ZodError) =>
     message:
       i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}` : i.message,
   }));
-
-export const orderView = (o: Order) => {
-  const { outbox: _outbox, ...rest } = o;
-  return {
-    ...rest,
-    history: o.history.map((h) => ({
-      type: h.type,
-      at: h.at,
-      from: h.from,
-      to: h.to,
-      ...(h.ignored ? { ignored: h.ignored } : {}),
-    })),
-  };
-};
-
-export const statusView = (o: Order) => ({
-  id: o.id,
-  status: o.status,
-  amount: o.amount,
-  currency: o.currency,
-  paymentMethod: o.paymentMethod,
-  payment: o.payment,
-  pendingExpiresAt: o.pendingExpiresAt,
-  ...(o.deadline ? { deadline: o.deadline } : {}),
-  updatedAt: o.updatedAt,
-  history: o.history.filter((h) => !h.ignored).map((h) => ({ type: h.type, at: h.at, to: h.to })),
-});
 
 function corsHeaders(origins: string[], origin: string | undefined): Record<string, string> {
   if (origins.includes('*')) return { 'Access-Control-Allow-Origin': '*' };

@@ -24,6 +24,8 @@ const ESM_REQUIRE_BANNER =
 export interface OrchestratorFunctionProps {
   /** The handler file, relative to the repository root; it exports `handler`. */
   entry: string;
+  /** Whether it reads the Stripe secret (then it gets the Parameters and Secrets extension). Default true. */
+  readsSecrets?: boolean;
   description: string;
   timeout: Duration;
   memorySize: number;
@@ -73,10 +75,14 @@ export function createOrchestratorFunction(
     // The secret is read through this extension's local HTTP endpoint, cached, so no
     // Secrets Manager SDK client is loaded at cold start (lambdas/adapters/secrets).
     // https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_lambda.html
-    paramsAndSecrets: lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, {
-      cacheSize: 10,
-      logLevel: lambda.ParamsAndSecretsLogLevel.WARN,
-    }),
+    ...(props.readsSecrets === false
+      ? {}
+      : {
+          paramsAndSecrets: lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, {
+            cacheSize: 10,
+            logLevel: lambda.ParamsAndSecretsLogLevel.WARN,
+          }),
+        }),
     bundling: {
       format: nodejs.OutputFormat.ESM,
       target: 'node22',

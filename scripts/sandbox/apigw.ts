@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, LambdaFunctionURLEvent } from 'aws-lambda';
 
 /** API Gateway's payload limit is 10 MB; reading stops there. */
 const MAX_BODY = 10 * 1024 * 1024;
@@ -96,6 +96,50 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, now: Date): API
       identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? null },
     } as unknown as APIGatewayProxyEvent['requestContext'],
   };
+}
+
+/** What a Lambda function URL gives its function (payload format 2.0). */
+export function toFunctionUrlEvent(
+  req: IncomingMessage,
+  rawPath: string,
+  body: Buffer,
+  now: Date,
+): LambdaFunctionURLEvent {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+  const method = (req.method ?? 'GET').toUpperCase();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(url.searchParams.size > 0 ? { queryStringParameters: query } : {}),
+    ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'sandbox',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'sandbox',
+      http: {
+        method,
+        path: rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+  } as LambdaFunctionURLEvent;
 }
 
 export function sendResult(res: ServerResponse, result: APIGatewayProxyResult): void {

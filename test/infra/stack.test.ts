@@ -617,3 +617,32 @@ describe('secrets', () => {
     }
   });
 });
+
+describe('status function URL', () => {
+  it('serves the browser status without API Gateway: a public function URL with CORS, read-only table access', () => {
+    const urls = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Url') as unknown as {
+      Properties: {
+        AuthType: string;
+        TargetFunctionArn: unknown;
+        Cors: { AllowMethods: string[]; AllowOrigins: string[] };
+      };
+    }[];
+    expect(urls).toHaveLength(1);
+    expect(urls[0]?.Properties.AuthType).toBe('NONE');
+    expect(urls[0]?.Properties.Cors.AllowMethods).toEqual(['GET']);
+    expect(JSON.stringify(urls[0]?.Properties.TargetFunctionArn)).toContain('StatusFunction');
+    const fn = resources.StatusFunction as unknown as {
+      Properties: { Layers?: unknown; Environment: { Variables: Record<string, unknown> } };
+    };
+    expect(fn.Properties.Layers).toBeUndefined();
+    expect(Object.keys(fn.Properties.Environment.Variables)).not.toContain('STRIPE_SECRET_ARN');
+    const policies = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes('StatusFunctionRole'),
+    );
+    const actions = JSON.stringify(policies.map((p) => p.Properties?.PolicyDocument));
+    expect(actions).toContain('dynamodb:GetItem');
+    expect(actions).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem)/);
+    expect(actions).not.toContain('secretsmanager');
+    expect(template.toJSON().Outputs).toHaveProperty('StatusUrl');
+  });
+});
