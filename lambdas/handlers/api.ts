@@ -17,6 +17,7 @@ import { type DomainError, isDomainError } from '../domain/index.js';
 import { TransientError } from '../ports/index.js';
 import { appDeps, corsOrigins } from '../wiring.js';
 import { CreateOrderBody, ListQuery, OrderIdParam, StatusQuery } from './api-schema.js';
+import { oncePerColdStart } from './cold-start.js';
 import type { ApiDeps } from './deps.js';
 import { error, header, isJsonContentType, json, rawBody } from './http.js';
 import { logger, metrics } from './observability.js';
@@ -171,13 +172,6 @@ export function makeApiHandler(getDeps: () => Promise<ApiDeps>) {
     .use(logMetrics(metrics));
 }
 
-let deps: Promise<ApiDeps> | undefined;
-export const handler = makeApiHandler(async () => {
-  deps ??= appDeps()
-    .then((d) => ({ ...d, corsOrigins: corsOrigins() }))
-    .catch((e) => {
-      deps = undefined;
-      throw e;
-    });
-  return deps;
-});
+export const handler = makeApiHandler(
+  oncePerColdStart(async () => ({ ...(await appDeps()), corsOrigins: corsOrigins() })),
+);

@@ -15,6 +15,7 @@ import { type StripeEventLike, translateStripeEvent } from '../adapters/stripe/e
 import { SignatureVerificationError, verifyStripeSignature } from '../adapters/stripe/signature.js';
 import { isOrderId } from '../domain/index.js';
 import { ingressDeps } from '../wiring.js';
+import { oncePerColdStart } from './cold-start.js';
 import type { IngressDeps } from './deps.js';
 import { error, header, isJsonContentType, json, rawBody } from './http.js';
 import { logger, metrics } from './observability.js';
@@ -106,12 +107,5 @@ export function makeIngressHandler(getDeps: () => Promise<IngressDeps>) {
     .use(logMetrics(metrics));
 }
 
-let deps: Promise<IngressDeps> | undefined;
-export const handler = makeIngressHandler(async () => {
-  // Once per cold start: configuration, the secret, the SQS client. A failure is not cached.
-  deps ??= ingressDeps().catch((e) => {
-    deps = undefined;
-    throw e;
-  });
-  return deps;
-});
+// Once per cold start: configuration, the secret, the SQS client.
+export const handler = makeIngressHandler(oncePerColdStart(() => ingressDeps()));

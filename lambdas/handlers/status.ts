@@ -14,6 +14,7 @@ import { getOrderForCustomer } from '../app/orders.js';
 import { isDomainError } from '../domain/index.js';
 import type { OrderStore } from '../ports/index.js';
 import { statusDeps } from '../wiring.js';
+import { oncePerColdStart } from './cold-start.js';
 import { error, json } from './http.js';
 import { logger } from './observability.js';
 import { statusView } from './views.js';
@@ -70,11 +71,4 @@ export function makeStatusHandler(getDeps: () => Promise<{ store: OrderStore }>)
   }).use(injectLambdaContext(logger));
 }
 
-let deps: Promise<{ store: OrderStore }> | undefined;
-export const handler = makeStatusHandler(async () => {
-  deps ??= statusDeps().catch((e) => {
-    deps = undefined;
-    throw e;
-  });
-  return deps;
-});
+export const handler = makeStatusHandler(oncePerColdStart(() => statusDeps()));

@@ -20,6 +20,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { decodeWorkMessage, MalformedMessageError } from '../adapters/messages.js';
 import { type Deps, handleEvent } from '../app/index.js';
 import { appDeps } from '../wiring.js';
+import { oncePerColdStart } from './cold-start.js';
 import { logger, metrics } from './observability.js';
 
 export type RecordOutcome = 'applied' | 'ignored' | 'duplicate' | 'unknown_order' | 'rejected' | 'malformed';
@@ -87,11 +88,4 @@ export function makeWorkerHandler(getDeps: () => Promise<Deps>) {
     .use(logMetrics(metrics));
 }
 
-let deps: Promise<Deps> | undefined;
-export const handler = makeWorkerHandler(async () => {
-  deps ??= appDeps().catch((e) => {
-    deps = undefined;
-    throw e;
-  });
-  return deps;
-});
+export const handler = makeWorkerHandler(oncePerColdStart(() => appDeps()));

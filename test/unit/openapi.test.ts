@@ -12,19 +12,9 @@ import {
 import { type ApiDeps, handleApi } from '../../lambdas/handlers/api.js';
 import { ROUTES } from '../../lambdas/handlers/api-schema.js';
 import { OPENAPI_PATH, render } from '../../scripts/openapi.js';
+import { makeWorld } from '../support/world.js';
 
-function deps(): ApiDeps {
-  const clock = new ManualClock();
-  return {
-    store: new MemoryOrderStore(),
-    timers: new MemoryTimers(),
-    gateway: new MemoryPaymentGateway(),
-    publisher: new MemoryPublisher(),
-    clock,
-    ids: new SequentialIds(),
-    corsOrigins: ['https://shop.example'],
-  };
-}
+const deps = (): ApiDeps => ({ ...makeWorld().deps, corsOrigins: ['https://shop.example'] });
 
 const req = (method: string, path: string, body?: unknown, query?: Record<string, string>): APIGatewayProxyEvent =>
   ({

@@ -16,6 +16,7 @@ import { decodeWorkMessage } from '../../lambdas/adapters/messages.js';
 import { loadConfig } from '../../lambdas/config.js';
 import { handleApi } from '../../lambdas/handlers/api.js';
 import { handleWebhook } from '../../lambdas/handlers/ingress.js';
+import { makeWorld } from '../support/world.js';
 
 const read = <T>(name: string): T =>
   JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8')) as T;
@@ -24,16 +25,7 @@ describe('events/ samples', () => {
   it.each(['api-create-order.json', 'api-get-order.json', 'api-order-status.json'])(
     '%s reaches a route of the API function',
     async (file) => {
-      const clock = new ManualClock();
-      const deps = {
-        store: new MemoryOrderStore(),
-        timers: new MemoryTimers(),
-        gateway: new MemoryPaymentGateway(),
-        publisher: new MemoryPublisher(),
-        clock,
-        ids: new SequentialIds(),
-        corsOrigins: ['*'],
-      };
+      const deps = { ...makeWorld().deps, corsOrigins: ['*'] };
       const res = await handleApi(deps, read<APIGatewayProxyEvent>(file));
       expect(JSON.parse(res.body).error?.code).not.toBe('NOT_FOUND');
       expect(res.statusCode).toBeLessThan(500);

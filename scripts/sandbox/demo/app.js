@@ -185,7 +185,8 @@ function render(view) {
 
 async function poll(order, gen) {
   if (gen !== generation) return;
-  const url = `/orders/${encodeURIComponent(order.id)}/status?client_secret=${encodeURIComponent(order.clientSecret)}`;
+  // The status function's URL (StatusUrl in AWS), as a storefront should poll it.
+  const url = `/_fn/status/orders/${encodeURIComponent(order.id)}/status?client_secret=${encodeURIComponent(order.clientSecret)}`;
   try {
     const [res] = await Promise.all([fetch(url, { cache: 'no-store', credentials: 'omit' }), syncClock()]);
     if (gen !== generation) return;
