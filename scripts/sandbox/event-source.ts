@@ -27,6 +27,15 @@ export interface EventSourceOptions {
   /** Parallel pollers, like Lambda's concurrency; FIFO keeps each group in order regardless. */
   concurrency?: number;
   retryDelaySeconds?: number;
+  /**
+   * ReceiveMessage long-poll wait, seconds (default 1). 0 = short polling, with `idleDelayMs`
+   * between empty receives: moto's long poll spins (holding its one Python process) while a FIFO
+   * queue has visible messages whose groups are all in flight, which starves every other call
+   * under load; short polling avoids it.
+   */
+  waitTimeSeconds?: number;
+  /** Pause after an empty short-poll receive: 50 ms, doubling while the queue stays empty, up to this (default 500 ms). */
+  idleDelayMs?: number;
   onError?: (e: unknown) => void;
   /** Called after every invocation, for counters. */
   onInvoke?: (records: number, failed: number) => void;
@@ -43,19 +52,28 @@ export function startEventSource(o: EventSourceOptions): EventSource {
   const stats = { invocations: 0, records: 0, failed: 0 };
   const region = o.queueArn.split(':')[3] ?? 'us-east-1';
 
+  let idle = 0;
   async function once(): Promise<void> {
     const out = await o.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: o.queueUrl,
         MaxNumberOfMessages: WORKER.batchSize,
-        WaitTimeSeconds: 1,
+        WaitTimeSeconds: o.waitTimeSeconds ?? 1,
         VisibilityTimeout: QUEUE.visibilityTimeoutSeconds,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
     );
     const messages = out.Messages ?? [];
-    if (messages.length === 0) return;
+    if (messages.length === 0) {
+      if ((o.waitTimeSeconds ?? 1) === 0) {
+        idle += 1;
+        const pause = Math.min(o.idleDelayMs ?? 500, 50 * 2 ** Math.min(idle - 1, 10));
+        await new Promise((r) => setTimeout(r, pause));
+      }
+      return;
+    }
+    idle = 0;
     const records: SQSRecord[] = messages.map((m) => ({
       messageId: m.MessageId ?? '',
       receiptHandle: m.ReceiptHandle ?? '',

@@ -49,6 +49,11 @@ export interface SchedulePumpOptions {
   groupName: string;
   now: () => Date;
   intervalMs?: number;
+  /**
+   * Due schedules fired at once (default 1, one after the other). EventBridge Scheduler fires
+   * independently; several at a time keep a large batch of due timers (a clock jump) quick.
+   */
+  concurrency?: number;
   onFire?: (s: PendingSchedule) => void;
   onError?: (e: unknown) => void;
 }
@@ -112,28 +117,37 @@ export function startSchedulePump(o: SchedulePumpOptions): SchedulePump {
     return QueueUrl;
   }
 
+  async function fireOne(s: Cached): Promise<void> {
+    await o.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: await queueUrl(s.target.arn),
+        MessageBody: s.input,
+        ...(s.target.messageGroupId ? { MessageGroupId: s.target.messageGroupId } : {}),
+      }),
+    );
+    if (s.deleteAfter) {
+      await o.scheduler.send(new DeleteScheduleCommand({ GroupName: o.groupName, Name: s.name })).catch((e) => {
+        if ((e as { name?: string }).name !== 'ResourceNotFoundException') throw e;
+      });
+    }
+    cache.delete(s.name);
+    firedCount += 1;
+    o.onFire?.(s);
+  }
+
   async function fireDue(): Promise<PendingSchedule[]> {
     const now = o.now().getTime();
     const due = (await refresh()).filter((s) => new Date(s.at).getTime() <= now);
     const fired: PendingSchedule[] = [];
-    for (const s of due) {
-      await o.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: await queueUrl(s.target.arn),
-          MessageBody: s.input,
-          ...(s.target.messageGroupId ? { MessageGroupId: s.target.messageGroupId } : {}),
-        }),
-      );
-      if (s.deleteAfter) {
-        await o.scheduler.send(new DeleteScheduleCommand({ GroupName: o.groupName, Name: s.name })).catch((e) => {
-          if ((e as { name?: string }).name !== 'ResourceNotFoundException') throw e;
-        });
+    let next = 0;
+    const lanes = Array.from({ length: Math.max(1, Math.min(o.concurrency ?? 1, due.length)) }, async () => {
+      for (let i = next++; i < due.length; i = next++) {
+        const s = due[i] as Cached;
+        await fireOne(s);
+        fired.push(s);
       }
-      cache.delete(s.name);
-      firedCount += 1;
-      fired.push(s);
-      o.onFire?.(s);
-    }
+    });
+    await Promise.all(lanes);
     return fired;
   }
 

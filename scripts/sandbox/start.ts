@@ -18,10 +18,11 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { type AwsResources, createAwsResources, resourceEnv } from '../aws-resources.js';
 import { type Moto, startMoto } from '../moto.js';
-import { OffsetClock, type StripeSim, startStripeSim } from '../stripe-sim/index.js';
-import { BodyTooLarge, lambdaContext, readBody, sendResult, toProxyEvent } from './apigw.js';
+import { OffsetClock, type StripeSim, type StripeSimOptions, startStripeSim } from '../stripe-sim/index.js';
+import { BodyTooLarge, lambdaContext, readBody, sendResult, toFunctionUrlEvent, toProxyEvent } from './apigw.js';
 import { handleDemoRequest } from './demo.js';
 import { type EventSource, startEventSource } from './event-source.js';
+import { fastMotoCommand } from './fast-moto.js';
 import { type SchedulePump, startSchedulePump } from './scheduler.js';
 
 export interface SandboxOptions {
@@ -35,15 +36,45 @@ export interface SandboxOptions {
   quiet?: boolean;
   /** Worker pollers in parallel. */
   concurrency?: number;
+  /**
+   * The worker pollers' ReceiveMessage wait (default 1 s long polling). 0 = short polling with a
+   * short pause when the queue is empty: much faster on moto under load (see event-source.ts).
+   */
+  pollWaitSeconds?: number;
+  /** Seconds before a failed record is received again (default 2; AWS waits the visibility timeout). */
+  retryDelaySeconds?: number;
+  /**
+   * How often the Scheduler pump lists the schedule group (default 500 ms). Each round lists every
+   * schedule, which costs moto a lot with thousands of them; `advanceClock` fires what is due
+   * regardless.
+   */
+  scheduleIntervalMs?: number;
+  /** Due schedules the pump fires at once (default 1). */
+  scheduleConcurrency?: number;
+  /** Start moto with its per-request module listing cached (./fast-moto.ts): much faster under load. */
+  fastMoto?: boolean;
   /** Resource name prefix (several sandboxes can share one moto). */
   prefix?: string;
   /** Wraps the AWS SDK clients the handlers use (benchmarks count requests with it). */
   instrument?: (client: { middlewareStack: unknown }, service: string) => void;
   env?: Record<string, string | undefined>;
+  /** More options of the Stripe simulator (reliability tests: webhook chaos, retry timing, fault randomness). */
+  sim?: Pick<
+    StripeSimOptions,
+    | 'webhookChaos'
+    | 'webhookConcurrency'
+    | 'webhookRetryBaseMs'
+    | 'webhookMaxAttempts'
+    | 'webhookTimeoutMs'
+    | 'webhookStrictOrder'
+    | 'random'
+  >;
 }
 
 export interface Sandbox {
   url: string;
+  /** The status function URL (StatusUrl): `${statusUrl}orders/{id}/status?client_secret=…`. */
+  statusUrl: string;
   port: number;
   simUrl: string | undefined;
   sim: StripeSim | undefined;
@@ -59,6 +90,8 @@ export interface Sandbox {
 }
 
 const DEFAULT_API_KEY = 'local-dev-key';
+/** Where the sandbox serves the status function's URL (the stack's StatusUrl output in AWS). */
+export const STATUS_URL_PREFIX = '/_fn/status/';
 const DEFAULT_WEBHOOK_SECRET = 'whsec_local_sandbox';
 
 /** moto_server from PATH; else a project-local virtualenv with moto installed into it. */
@@ -115,7 +148,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     let moto: Moto | undefined;
     if (!awsEndpoint) {
       log('starting moto…');
-      moto = await startMoto(motoCommand(log));
+      const plain = motoCommand(log);
+      const fast = opts.fastMoto ? fastMotoCommand(plain) : undefined;
+      if (fast) cleanups.push(async () => fast.cleanup());
+      moto = await startMoto(fast?.command ?? plain);
       cleanups.push(() => (moto as Moto).stop());
       awsEndpoint = moto.endpoint;
     }
@@ -142,6 +178,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     let sim: StripeSim | undefined;
     if (!realStripe) {
       sim = await startStripeSim({
+        ...opts.sim,
         port: opts.simPort ?? Number(env.STRIPE_SIM_PORT ?? 12111),
         clock,
         signatureClock: clock,
@@ -174,6 +211,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const ingress = await wiring.ingressDeps(handlerEnv, clock, sdk.sqs);
     const api = makeApiHandler(async () => apiDeps);
     const webhook = makeIngressHandler(async () => ingress);
+    const { makeStatusHandler } = await import('../../lambdas/handlers/status.js');
+    const statusFn = makeStatusHandler(async () => ({ store: app.store }));
     const worker = makeWorkerHandler(async () => app);
 
     // 4. The glue AWS provides.
@@ -183,6 +222,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       queueArn: resources.queueArn,
       worker: (e, c) => worker(e, c),
       concurrency: opts.concurrency ?? 4,
+      ...(opts.pollWaitSeconds !== undefined ? { waitTimeSeconds: opts.pollWaitSeconds } : {}),
+      ...(opts.retryDelaySeconds !== undefined ? { retryDelaySeconds: opts.retryDelaySeconds } : {}),
       onError: (e) => log(`worker poller: ${(e as Error).message}`),
     });
     cleanups.push(() => events.stop());
@@ -191,6 +232,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       sqs,
       groupName: resources.scheduleGroup,
       now: () => clock.now(),
+      ...(opts.scheduleIntervalMs !== undefined ? { intervalMs: opts.scheduleIntervalMs } : {}),
+      ...(opts.scheduleConcurrency !== undefined ? { concurrency: opts.scheduleConcurrency } : {}),
       onError: (e) => log(`schedule pump: ${(e as Error).message}`),
     });
     cleanups.push(() => schedules.stop());
@@ -266,6 +309,18 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           })),
         });
       }
+      // The status function's URL (StatusUrl in AWS): /_fn/status/orders/{id}/status?client_secret=…
+      if (path.startsWith(STATUS_URL_PREFIX)) {
+        const rawPath = path.slice(STATUS_URL_PREFIX.length - 1);
+        const cors = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET' };
+        if (req.method === 'OPTIONS') {
+          res.writeHead(204, { ...cors, 'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Max-Age': '3600' });
+          return void res.end();
+        }
+        const event = toFunctionUrlEvent(req, rawPath, await readBody(req, 64 * 1024), clock.now());
+        const r = (await statusFn(event, lambdaContext('StatusFunction', 5000))) as APIGatewayProxyResult;
+        return sendResult(res, { ...r, headers: { ...(r.headers ?? {}), ...cors } });
+      }
       if (path === '/webhooks/stripe') {
         if (req.method !== 'POST') return sendJson(res, 405, { message: 'Method Not Allowed' });
         return sendResult(res, await invoke(webhook, 'IngressFunction', req, await readBody(req)));
@@ -298,6 +353,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     const sandbox: Sandbox = {
       url,
+      statusUrl: `${url}${STATUS_URL_PREFIX}`,
       port: actualPort,
       simUrl: sim?.url,
       sim,

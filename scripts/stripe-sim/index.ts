@@ -33,5 +33,5 @@ export type {
 export { Spec } from './openapi.js';
 export type { ChargeOutcome, FaultMode, FaultSettings, StripeSim, StripeSimOptions } from './sim.js';
 export { FAULT_MODES, startStripeSim } from './sim.js';
-export type { DeliveryRecord } from './webhooks.js';
-export { signPayload } from './webhooks.js';
+export type { DeliveryRecord, WebhookChaos } from './webhooks.js';
+export { seededRandom, signPayload } from './webhooks.js';

@@ -54,10 +54,15 @@ import {
 } from './objects.js';
 import { loadSpec, Spec } from './openapi.js';
 import { authorizePage, donePage, indexPage, messagePage } from './pages.js';
-import { type DeliveryRecord, WebhookSender } from './webhooks.js';
+import { type DeliveryRecord, seededRandom, WebhookSender } from './webhooks.js';
 
-export type FaultMode = '500' | '429' | 'hang' | 'reset';
-export const FAULT_MODES: readonly FaultMode[] = ['500', '429', 'hang', 'reset'];
+/**
+ * '500', '429', 'hang' and 'reset' fail before the request runs. 'lost' runs it (a charge is
+ * created, the answer is stored under its idempotency key) and then closes the socket without
+ * answering: the request reached Stripe but its response was lost on the way back.
+ */
+export type FaultMode = '500' | '429' | 'hang' | 'reset' | 'lost';
+export const FAULT_MODES: readonly FaultMode[] = ['500', '429', 'hang', 'reset', 'lost'];
 
 export interface FaultSettings {
   /** Share of matching `/v1/*` calls that fail, 0..1 (0 = off). */
@@ -68,6 +73,12 @@ export interface FaultSettings {
   hangMs: number;
   /** Only calls whose path starts with one of these (optionally "METHOD /path") fail; all when absent. */
   paths?: string[];
+  /**
+   * Only calls about one of these sources fail; all when absent. A call is about a source when
+   * it names it: `/v1/sources/{id}`, the `source` parameter of a charge, the source of the charge
+   * of `/v1/charges/{id}` or of a refund's `charge`.
+   */
+  sources?: string[];
 }
 
 export type ChargeOutcome = 'succeeded' | 'failed' | 'pending';
@@ -94,6 +105,15 @@ export interface StripeSimOptions {
   webhookTimeoutMs?: number;
   /** Each event waits for the previous one of the same source to finish. Default true. */
   webhookStrictOrder?: boolean;
+  /**
+   * At-least-once and disorder at their worst (reliability tests): every event is POSTed 1..maxCopies
+   * times, each copy after its own random delay of 0..maxDelayMs (real time) and with its own
+   * retries, in no order at all (`webhookStrictOrder` is ignored). `seed` makes the copies and
+   * delays reproducible. Default: off.
+   */
+  webhookChaos?: { maxCopies: number; maxDelayMs: number; seed?: number };
+  /** At most this many webhook POSTs in flight at once. Default: unlimited. */
+  webhookConcurrency?: number;
   /** Path of the OpenAPI subset. Default: STRIPE_OPENAPI_PATH or `<repo>/../shared/stripe/...`. */
   specPath?: string;
   /** Real-time period of the expiry sweep. Default 1000 ms. */
@@ -249,6 +269,16 @@ class Simulator implements StripeSim {
       maxAttempts: opts.webhookMaxAttempts ?? 8,
       timeoutMs: opts.webhookTimeoutMs ?? 10_000,
       strictOrder: opts.webhookStrictOrder ?? true,
+      ...(opts.webhookConcurrency !== undefined ? { concurrency: opts.webhookConcurrency } : {}),
+      ...(opts.webhookChaos
+        ? {
+            chaos: {
+              maxCopies: opts.webhookChaos.maxCopies,
+              maxDelayMs: opts.webhookChaos.maxDelayMs,
+              random: opts.webhookChaos.seed !== undefined ? seededRandom(opts.webhookChaos.seed) : Math.random,
+            },
+          }
+        : {}),
       onAttempt: (r) => {
         this.dels.push(r);
         this.log(`webhook ${r.type} ${r.eventId} attempt ${r.attempt} → ${r.status}${r.error ? ` (${r.error})` : ''}`);
@@ -357,6 +387,13 @@ class Simulator implements StripeSim {
       throw new ControlError(400, 'paths must be a list of strings');
     }
     if (next.paths === undefined || next.paths.length === 0) delete next.paths;
+    if (
+      next.sources !== undefined &&
+      (!Array.isArray(next.sources) || next.sources.some((p) => typeof p !== 'string'))
+    ) {
+      throw new ControlError(400, 'sources must be a list of source ids');
+    }
+    if (next.sources === undefined || next.sources.length === 0) delete next.sources;
     this.faultSettings = next;
     return this.faults();
   }
@@ -522,7 +559,11 @@ class Simulator implements StripeSim {
     }
 
     // Injected faults first: they model Stripe (or the network) failing before the request runs.
-    const fault = this.pickFault(method, url.pathname);
+    const picked = this.pickFault(method, url.pathname, body);
+    // A lost response runs the request first; see below.
+    const fault = picked === 'lost' ? undefined : picked;
+    const lose = picked === 'lost';
+    if (lose) this.log(`fault lost on ${method} ${url.pathname}`);
     if (fault) {
       this.log(`fault ${fault} on ${method} ${url.pathname}`);
       if (fault === '500') {
@@ -610,6 +651,10 @@ class Simulator implements StripeSim {
           sendJson(res, 400, this.withLogUrl(e.body(), requestId), headers);
           return;
         }
+        if (lose) {
+          req.socket.destroy();
+          return;
+        }
         send(res, prior.status, prior.body, 'application/json', {
           ...headers,
           'Idempotent-Replayed': 'true',
@@ -657,6 +702,10 @@ class Simulator implements StripeSim {
         createdMs: this.clock.now().getTime(),
       });
     }
+    if (lose) {
+      req.socket.destroy();
+      return;
+    }
     send(res, result.status, text, 'application/json', headers);
   }
 
@@ -676,12 +725,34 @@ class Simulator implements StripeSim {
     return [];
   }
 
-  private pickFault(method: string, path: string): FaultMode | undefined {
+  private pickFault(method: string, path: string, body: string): FaultMode | undefined {
     const f = this.faultSettings;
     if (!(f.rate > 0) || f.modes.length === 0) return undefined;
     if (f.paths && !f.paths.some((p) => pathMatches(p, method, path))) return undefined;
+    if (f.sources) {
+      const about = this.sourceOfCall(path, body);
+      if (about === undefined || !f.sources.includes(about)) return undefined;
+    }
     if (this.random() >= f.rate) return undefined;
     return f.modes[Math.min(f.modes.length - 1, Math.floor(this.random() * f.modes.length))];
+  }
+
+  /** The source a `/v1` call is about, for `FaultSettings.sources`. */
+  private sourceOfCall(path: string, body: string): string | undefined {
+    const m = /^\/v1\/(sources|charges)\/([^/]+)/.exec(path);
+    const id = m?.[2] !== undefined ? decodeURIComponent(m[2]) : undefined;
+    if (m?.[1] === 'sources') return id;
+    if (id !== undefined) return this.chs.get(id)?.source.id;
+    let params: FormObject;
+    try {
+      params = parseForm(body);
+    } catch {
+      return undefined;
+    }
+    const source = str(params.source);
+    if (source !== undefined) return source;
+    const charge = str(params.charge);
+    return charge !== undefined ? this.chs.get(charge)?.source.id : undefined;
   }
 
   // ---------------------------------------------------------------- /v1 routes
@@ -1420,6 +1491,14 @@ function faultInput(input: Record<string, unknown>): Partial<FaultSettings> {
     f.modes = list.map((m) => String(m).trim()) as FaultMode[];
   }
   if (input.hangMs !== undefined) f.hangMs = Number(input.hangMs);
+  if (input.sources !== undefined) {
+    const sources = input.sources;
+    f.sources = Array.isArray(sources)
+      ? sources.map(String)
+      : typeof sources === 'string'
+        ? sources.split(',').map((s) => s.trim())
+        : [];
+  }
   if (input.paths !== undefined) {
     const paths = input.paths;
     f.paths = Array.isArray(paths)

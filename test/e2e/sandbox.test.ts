@@ -151,6 +151,21 @@ describe('sandbox end to end', () => {
     expect(state.refunds.filter((r) => r.charge === refunded.chargeId)).toHaveLength(1);
   });
 
+  it('the status function URL answers as the REST status route does, with CORS', async () => {
+    const o = await c.createOrder(WECHAT);
+    const q = `orders/${o.id}/status?client_secret=${encodeURIComponent(o.clientSecret)}`;
+    const viaUrl = await fetch(`${sandbox.statusUrl}${q}`, { headers: { origin: 'https://shop.example' } });
+    const viaRest = await fetch(`${sandbox.url}/${q}`);
+    expect(viaUrl.status).toBe(200);
+    expect(viaUrl.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await viaUrl.json()).toEqual(await viaRest.json());
+    const wrong = await fetch(`${sandbox.statusUrl}orders/${o.id}/status?client_secret=nope`);
+    expect(wrong.status).toBe(404);
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('ORDER_NOT_FOUND');
+    const bad = await fetch(`${sandbox.statusUrl}orders/ord_x/status?client_secret=x`);
+    expect(bad.status).toBe(400);
+  });
+
   it('the API key is required on /orders, not on the status route', async () => {
     const o = await c.createOrder(WECHAT);
     const noKey = await fetch(`${c.url}/orders/${o.id}`);
