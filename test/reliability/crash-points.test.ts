@@ -1,0 +1,349 @@
+/**
+ * Crash points: for each event type, the worker path runs on the real adapters (moto over HTTP,
+ * the Stripe simulator over HTTP, built by lambdas/wiring.ts `appDeps`), first without a crash,
+ * counting every I/O call (DynamoDB, Scheduler, EventBridge through SDK client middleware;
+ * Stripe through a Proxy around the gateway). Then, for k = 1..N, the process "dies" right after
+ * the k-th call completed, and the same event is redelivered as SQS would (processRecord again,
+ * until it succeeds; the merchant's cancel is retried through the use case). The end state must
+ * be the clean run's: the order (status, reason, charge id present), the charges of its source
+ * (never more than one, same statuses), the refunds, the lifecycle events published (at least
+ * once each) and the timers that exist (ListSchedules in the group).
+ */
+import { DeleteScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { timerMessage } from '../../lambdas/app/effects.js';
+import { cancelOrder, createOrder, type Deps } from '../../lambdas/app/index.js';
+import { chargeKey, type Order } from '../../lambdas/domain/index.js';
+import { processRecord } from '../../lambdas/handlers/worker.js';
+import type { WorkMessage } from '../../lambdas/ports/index.js';
+import { appDeps } from '../../lambdas/wiring.js';
+import { resourceEnv } from '../../scripts/aws-resources.js';
+import { OffsetClock, type StripeSim, startStripeSim } from '../../scripts/stripe-sim/index.js';
+import {
+  type AwsClients,
+  type AwsResources,
+  awsClients,
+  createResources,
+  destroyClients,
+  type Moto,
+  startMoto,
+} from '../support/moto.js';
+import { Crash, IoMeter, meterAwsClient, meterGateway, moneyOf, sqsRecord, workMessageOf } from './support.js';
+
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+});
+
+let moto: Moto | undefined;
+let clients: AwsClients | undefined;
+let meteredClients: AwsClients | undefined;
+let resources: AwsResources;
+let sim: StripeSim | undefined;
+let clock: OffsetClock;
+/** The adapters as wired in Lambda, unmetered (for the setup of each run). */
+let base: Deps;
+/** The same adapters, metered and crashing on demand. */
+let deps: Deps;
+const meter = new IoMeter();
+
+beforeAll(async () => {
+  moto = await startMoto();
+  clients = awsClients(moto.endpoint);
+  resources = await createResources(clients, 'crash');
+  clock = new OffsetClock();
+  sim = await startStripeSim({ port: 0, clock, expiryIntervalMs: 0 });
+  const env = {
+    ...resourceEnv(resources),
+    STRIPE_SECRET_KEY: 'sk_test_crash',
+    STRIPE_WEBHOOK_SECRET: 'whsec_crash',
+    STRIPE_API_BASE: sim.url,
+    STRIPE_MAX_NETWORK_RETRIES: '0',
+  };
+  // The handlers' clients, each with the meter as its outermost middleware.
+  meteredClients = awsClients(moto.endpoint);
+  for (const [service, client] of Object.entries(meteredClients)) meterAwsClient(client, service, meter);
+  base = await appDeps(env, clock, awsClients(moto.endpoint));
+  const wired = await appDeps(env, clock, meteredClients);
+  deps = { ...wired, gateway: meterGateway(wired.gateway, meter) };
+});
+
+afterAll(async () => {
+  if (clients) destroyClients(clients);
+  if (meteredClients) destroyClients(meteredClients);
+  await sim?.close();
+  await moto?.stop();
+});
+
+const theSim = (): StripeSim => {
+  if (!sim) throw new Error('simulator not started');
+  return sim;
+};
+
+/** The latest event of `type` the simulator recorded about `objectId`. */
+function simEvent(type: string, objectId: string) {
+  const e = theSim()
+    .events()
+    .filter((x) => x.type === type && (x.data.object as { id?: string }).id === objectId)
+    .at(-1);
+  if (!e) throw new Error(`no ${type} event for ${objectId}`);
+  return e;
+}
+
+async function stored(id: string): Promise<Order> {
+  const o = await base.store.get(id);
+  if (!o) throw new Error(`order ${id} not found`);
+  return o;
+}
+
+async function newOrder(): Promise<Order> {
+  return (await createOrder(base, { amount: 1099, currency: 'usd', paymentMethod: 'wechat' })).order;
+}
+
+/** Everything Stripe and AWS hold about an order, with its id masked so runs compare. */
+async function snapshot(orderId: string) {
+  const o = await stored(orderId);
+  const money = moneyOf(theSim(), o.payment.sourceId);
+  const { Schedules = [] } = await (clients as AwsClients).scheduler.send(
+    new ListSchedulesCommand({ GroupName: resources.scheduleGroup, NamePrefix: orderId }),
+  );
+  return {
+    status: o.status,
+    failureReason: o.failureReason ?? null,
+    cancelReason: o.cancelReason ?? null,
+    hasChargeId: o.chargeId !== undefined,
+    chargeIdIsStripes: o.chargeId === undefined || money.charges.some((c) => c.id === o.chargeId),
+    charges: money.charges.map((c) => c.status).sort(),
+    refunds: money.refunds.length,
+    timers: Schedules.map((s) => (s.Name ?? '').replace(orderId, '<order>')).sort(),
+    historyEventIdsUnique: new Set(o.history.map((h) => h.eventId)).size === o.history.length,
+  };
+}
+
+/** What Scheduler does when a one-time schedule fires: it deletes itself (ActionAfterCompletion DELETE). */
+async function fired(name: string): Promise<void> {
+  await (clients as AwsClients).scheduler.send(
+    new DeleteScheduleCommand({ GroupName: resources.scheduleGroup, Name: name }),
+  );
+}
+
+interface Prepared {
+  orderId(): string;
+  /** One delivery of the event under test; throws when it failed (SQS would redeliver). */
+  deliver(): Promise<unknown>;
+}
+
+interface Scenario {
+  name: string;
+  setup(): Promise<Prepared>;
+}
+
+const viaWorker = (orderId: string, message: WorkMessage): Prepared => {
+  let receive = 0;
+  return {
+    orderId: () => orderId,
+    deliver: () => {
+      receive += 1;
+      return processRecord(deps, sqsRecord(message, resources.queueArn, receive));
+    },
+  };
+};
+
+/** Runs the worker on an event during setup (unmetered), tolerating the failure it is meant to have. */
+async function setupEvent(message: WorkMessage): Promise<void> {
+  await processRecord(base, sqsRecord(message, resources.queueArn)).catch(() => undefined);
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'POST /orders (Idempotency-Key) → pending',
+    async setup() {
+      // Not a queue message: the API call, retried by the merchant with the same key after a 5xx.
+      const key = `crash-${Date.now()}-${Math.random()}`;
+      let id: string | undefined;
+      return {
+        orderId: () => id ?? '',
+        deliver: async () => {
+          const r = await createOrder(deps, { amount: 1099, currency: 'usd', paymentMethod: 'wechat' }, key);
+          id = r.order.id;
+        },
+      };
+    },
+  },
+  {
+    name: 'source.chargeable → paid',
+    async setup() {
+      const o = await newOrder();
+      theSim().authorizeSource(o.payment.sourceId);
+      return viaWorker(o.id, workMessageOf(simEvent('source.chargeable', o.payment.sourceId)));
+    },
+  },
+  {
+    name: 'source.chargeable, charge declined → failed',
+    async setup() {
+      const o = await newOrder();
+      theSim().authorizeSource(o.payment.sourceId, { chargeOutcome: 'failed' });
+      return viaWorker(o.id, workMessageOf(simEvent('source.chargeable', o.payment.sourceId)));
+    },
+  },
+  {
+    name: 'source.failed → failed',
+    async setup() {
+      const o = await newOrder();
+      theSim().failSource(o.payment.sourceId);
+      return viaWorker(o.id, workMessageOf(simEvent('source.failed', o.payment.sourceId)));
+    },
+  },
+  {
+    name: 'source.canceled → canceled',
+    async setup() {
+      const o = await newOrder();
+      theSim().cancelSource(o.payment.sourceId);
+      return viaWorker(o.id, workMessageOf(simEvent('source.canceled', o.payment.sourceId)));
+    },
+  },
+  {
+    name: 'timer.pending_expired → canceled',
+    async setup() {
+      const o = await newOrder();
+      // An hour later Stripe has canceled the source, and the pending timer fires.
+      await theSim().advance(3601);
+      await fired(`${o.id}-pending`);
+      return viaWorker(o.id, timerMessage(o.id, 'pending_expired', o.pendingExpiresAt));
+    },
+  },
+  {
+    name: 'timer.deadline, source expired → canceled',
+    async setup() {
+      const o = await newOrder();
+      // Authorized while Stripe answers 500 to charges: the order is chargeable, not charged.
+      theSim().setFaults({ rate: 1, modes: ['500'], paths: ['POST /v1/charges'] });
+      try {
+        theSim().authorizeSource(o.payment.sourceId);
+        await setupEvent(workMessageOf(simEvent('source.chargeable', o.payment.sourceId)));
+      } finally {
+        theSim().setFaults({ rate: 0, paths: [] });
+      }
+      const chargeable = await stored(o.id);
+      expect(chargeable.status).toBe('chargeable');
+      // Past the deadline Stripe has canceled the source, and the deadline timer fires.
+      await theSim().advance(6 * 3600 + 60);
+      await fired(`${o.id}-deadline`);
+      return viaWorker(o.id, timerMessage(o.id, 'deadline', chargeable.deadline ?? ''));
+    },
+  },
+  {
+    name: 'merchant.cancel → canceled',
+    async setup() {
+      const o = await newOrder();
+      // Not a queue message: the API call, retried by the merchant after a 5xx.
+      return { orderId: () => o.id, deliver: () => cancelOrder(deps, o.id) };
+    },
+  },
+  {
+    name: 'charge.succeeded after a cancel → refunded',
+    async setup() {
+      const o = await newOrder();
+      await cancelOrder(base, o.id);
+      // The customer authorizes anyway and a charge attempt reaches Stripe (a lost response).
+      theSim().authorizeSource(o.payment.sourceId);
+      const charge = await base.gateway.charge({
+        orderId: o.id,
+        sourceId: o.payment.sourceId,
+        amount: o.amount,
+        currency: o.currency,
+        idempotencyKey: chargeKey(o.id),
+      });
+      return viaWorker(o.id, workMessageOf(simEvent('charge.succeeded', charge.id)));
+    },
+  },
+  {
+    name: 'charge.refunded on paid → refunded',
+    async setup() {
+      const o = await newOrder();
+      theSim().authorizeSource(o.payment.sourceId);
+      await setupEvent(workMessageOf(simEvent('source.chargeable', o.payment.sourceId)));
+      const paid = await stored(o.id);
+      expect(paid.status).toBe('paid');
+      // A refund made in the Stripe Dashboard.
+      await base.gateway.refund({ orderId: o.id, chargeId: paid.chargeId ?? '', idempotencyKey: `dash-${o.id}` });
+      return viaWorker(o.id, workMessageOf(simEvent('charge.refunded', paid.chargeId ?? '')));
+    },
+  },
+];
+
+/** Delivers until it succeeds, as SQS does; crashes are the only failures expected. */
+async function deliverUntilDone(p: Prepared): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await p.deliver();
+      return attempt;
+    } catch (e) {
+      if (!(e instanceof Crash) || attempt >= 5) throw e;
+    }
+  }
+}
+
+interface Run {
+  steps: string[];
+  published: string[];
+  attempts: number;
+  snap: Awaited<ReturnType<typeof snapshot>>;
+}
+
+async function run(s: Scenario, crashAt?: number): Promise<Run> {
+  meter.active = false;
+  const p = await s.setup();
+  meter.reset(crashAt);
+  meter.active = true;
+  let attempts: number;
+  try {
+    attempts = await deliverUntilDone(p);
+  } finally {
+    meter.active = false;
+  }
+  const calls = meter.calls;
+  return {
+    steps: calls.map((c) => c.what),
+    published: [...new Set(calls.filter((c) => c.ok).flatMap((c) => c.detailTypes ?? []))].sort(),
+    attempts,
+    snap: await snapshot(p.orderId()),
+  };
+}
+
+const table: { event: string; steps: number; passed: number; io: string }[] = [];
+
+afterAll(() => {
+  if (table.length === 0) return;
+  const w = Math.max(...table.map((r) => r.event.length));
+  const lines = [
+    `${'event'.padEnd(w)}  I/O steps  crash points passed`,
+    ...table.map((r) => `${r.event.padEnd(w)}  ${String(r.steps).padStart(9)}  ${r.passed}/${r.steps}`),
+    '',
+    ...table.map((r) => `${r.event}: ${r.io}`),
+  ];
+  console.log(`\nCrash points (crash after the k-th I/O call, then redelivery):\n${lines.join('\n')}\n`);
+});
+
+describe('crash after every I/O call, then redelivery: the same end state as without a crash', () => {
+  it.each(SCENARIOS.map((s) => [s.name, s] as const))('%s', async (_name, s) => {
+    const clean = await run(s);
+    expect(clean.attempts).toBe(1);
+    expect(clean.snap.charges.length).toBeLessThanOrEqual(1);
+    expect(clean.snap.historyEventIdsUnique).toBe(true);
+    expect(clean.snap.chargeIdIsStripes).toBe(true);
+    const n = clean.steps.length;
+    expect(n).toBeGreaterThan(0);
+    let passed = 0;
+    for (let k = 1; k <= n; k++) {
+      const r = await run(s, k);
+      const where = `crash after step ${k}/${n} (${clean.steps[k - 1]})`;
+      expect(r.attempts, where).toBeGreaterThan(1);
+      expect(r.snap, where).toEqual(clean.snap);
+      // Lifecycle events: each one the clean run published is published at least once.
+      expect(r.published, where).toEqual(expect.arrayContaining(clean.published));
+      passed += 1;
+    }
+    table.push({ event: s.name, steps: n, passed, io: clean.steps.join(' → ') });
+  });
+});
