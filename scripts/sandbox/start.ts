@@ -314,7 +314,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const rawPath = path.slice(STATUS_URL_PREFIX.length - 1);
         const cors = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET' };
         if (req.method === 'OPTIONS') {
-          res.writeHead(204, { ...cors, 'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Max-Age': '3600' });
+          res.writeHead(204, {
+            ...cors,
+            'Access-Control-Allow-Headers': 'Content-Type',
+            'Access-Control-Max-Age': '3600',
+          });
           return void res.end();
         }
         const event = toFunctionUrlEvent(req, rawPath, await readBody(req, 64 * 1024), clock.now());

@@ -133,8 +133,7 @@ export class WebhookSender {
 
   /** Resolves when every queued delivery has finished (delivered or given up). */
   async idle(): Promise<void> {
-    while (this.chains.size > 0 || this.loose.size > 0)
-      await Promise.all([...this.chains.values(), ...this.loose]);
+    while (this.chains.size > 0 || this.loose.size > 0) await Promise.all([...this.chains.values(), ...this.loose]);
   }
 
   close(): void {

@@ -28,7 +28,16 @@ import {
   type Moto,
   startMoto,
 } from '../support/moto.js';
-import { Crash, IoMeter, meterAwsClient, meterGateway, moneyOf, sqsRecord, workMessageOf } from './support.js';
+import {
+  Crash,
+  IoMeter,
+  meterAwsClient,
+  meterGateway,
+  moneyOf,
+  moneyViolations,
+  sqsRecord,
+  workMessageOf,
+} from './support.js';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -117,6 +126,8 @@ async function snapshot(orderId: string) {
     refunds: money.refunds.length,
     timers: Schedules.map((s) => (s.Name ?? '').replace(orderId, '<order>')).sort(),
     historyEventIdsUnique: new Set(o.history.map((h) => h.eventId)).size === o.history.length,
+    /** Money invariants against Stripe (support.ts): none broken. */
+    moneyViolations: moneyViolations(o, theSim()),
   };
 }
 
@@ -258,6 +269,25 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'charge.succeeded after a cancel, already refunded in the Dashboard → refunded',
+    async setup() {
+      const o = await newOrder();
+      await cancelOrder(base, o.id);
+      theSim().authorizeSource(o.payment.sourceId);
+      const charge = await base.gateway.charge({
+        orderId: o.id,
+        sourceId: o.payment.sourceId,
+        amount: o.amount,
+        currency: o.currency,
+        idempotencyKey: chargeKey(o.id),
+      });
+      // Someone refunds it by hand before the webhook is processed: the automatic refund finds
+      // it refunded already, and the record still completes (no poison message).
+      await base.gateway.refund({ orderId: o.id, chargeId: charge.id, idempotencyKey: `dash-${o.id}` });
+      return viaWorker(o.id, workMessageOf(simEvent('charge.succeeded', charge.id)));
+    },
+  },
+  {
     name: 'charge.refunded on paid → refunded',
     async setup() {
       const o = await newOrder();
@@ -284,6 +314,9 @@ async function deliverUntilDone(p: Prepared): Promise<number> {
   }
 }
 
+/** I/O calls of a run's last delivery (the one that succeeded). */
+const lastDeliveryCalls = (r: Run, crashPoints: number[]) => r.steps.length - Math.max(0, ...crashPoints);
+
 interface Run {
   steps: string[];
   published: string[];
@@ -291,10 +324,10 @@ interface Run {
   snap: Awaited<ReturnType<typeof snapshot>>;
 }
 
-async function run(s: Scenario, crashAt?: number): Promise<Run> {
+async function run(s: Scenario, crashPoints: number[] = []): Promise<Run> {
   meter.active = false;
   const p = await s.setup();
-  meter.reset(crashAt);
+  meter.reset(crashPoints);
   meter.active = true;
   let attempts: number;
   try {
@@ -311,18 +344,24 @@ async function run(s: Scenario, crashAt?: number): Promise<Run> {
   };
 }
 
-const table: { event: string; steps: number; passed: number; io: string }[] = [];
+const table: { event: string; steps: number; passed: number; doubles: number; io: string }[] = [];
 
 afterAll(() => {
   if (table.length === 0) return;
   const w = Math.max(...table.map((r) => r.event.length));
   const lines = [
-    `${'event'.padEnd(w)}  I/O steps  crash points passed`,
-    ...table.map((r) => `${r.event.padEnd(w)}  ${String(r.steps).padStart(9)}  ${r.passed}/${r.steps}`),
+    `${'event'.padEnd(w)}  I/O steps  crash points passed  crash pairs passed`,
+    ...table.map(
+      (r) =>
+        `${r.event.padEnd(w)}  ${String(r.steps).padStart(9)}  ${`${r.passed}/${r.steps}`.padStart(19)}  ${String(r.doubles).padStart(18)}`,
+    ),
     '',
     ...table.map((r) => `${r.event}: ${r.io}`),
   ];
-  console.log(`\nCrash points (crash after the k-th I/O call, then redelivery):\n${lines.join('\n')}\n`);
+  const total = table.reduce((n, r) => n + r.passed + r.doubles, 0);
+  console.log(
+    `\nCrash points (crash after the k-th I/O call, then redelivery; pairs: a second crash after each call of that redelivery), ${total} crashed runs:\n${lines.join('\n')}\n`,
+  );
 });
 
 describe('crash after every I/O call, then redelivery: the same end state as without a crash', () => {
@@ -332,18 +371,31 @@ describe('crash after every I/O call, then redelivery: the same end state as wit
     expect(clean.snap.charges.length).toBeLessThanOrEqual(1);
     expect(clean.snap.historyEventIdsUnique).toBe(true);
     expect(clean.snap.chargeIdIsStripes).toBe(true);
+    expect(clean.snap.moneyViolations).toEqual([]);
     const n = clean.steps.length;
     expect(n).toBeGreaterThan(0);
     let passed = 0;
+    let doubles = 0;
     for (let k = 1; k <= n; k++) {
-      const r = await run(s, k);
+      const r = await run(s, [k]);
       const where = `crash after step ${k}/${n} (${clean.steps[k - 1]})`;
-      expect(r.attempts, where).toBeGreaterThan(1);
+      expect(r.attempts, where).toBe(2);
       expect(r.snap, where).toEqual(clean.snap);
       // Lifecycle events: each one the clean run published is published at least once.
       expect(r.published, where).toEqual(expect.arrayContaining(clean.published));
       passed += 1;
+      // And a second crash after each call of that redelivery.
+      const m = lastDeliveryCalls(r, [k]);
+      for (let k2 = 1; k2 <= m; k2++) {
+        const points = [k, k + k2];
+        const r2 = await run(s, points);
+        const where2 = `${where}, then after step ${k2}/${m} of the redelivery (${r2.steps[k + k2 - 1]})`;
+        expect(r2.attempts, where2).toBe(3);
+        expect(r2.snap, where2).toEqual(clean.snap);
+        expect(r2.published, where2).toEqual(expect.arrayContaining(clean.published));
+        doubles += 1;
+      }
     }
-    table.push({ event: s.name, steps: n, passed, io: clean.steps.join(' → ') });
+    table.push({ event: s.name, steps: n, passed, doubles, io: clean.steps.join(' → ') });
   });
 });

@@ -33,27 +33,28 @@ export interface IoCall {
 
 /**
  * Counts every I/O call made through the metered clients while `active`, and throws a Crash
- * right after the `crashAt`-th one completed (once): the call had its effect, the process died
- * before it could use the answer.
+ * right after the call whose 1-based number is in `crashPoints` completed (the call had its
+ * effect, the process died before it could use the answer). Numbers count across deliveries,
+ * so `[3, 5]` crashes after the third call, then after the second call of the redelivery.
  */
 export class IoMeter {
   calls: IoCall[] = [];
   active = false;
-  crashAt: number | undefined;
-  crashed = false;
+  crashPoints: number[] = [];
+  crashes = 0;
 
-  reset(crashAt?: number): void {
+  reset(crashPoints: number[] = []): void {
     this.calls = [];
-    this.crashAt = crashAt;
-    this.crashed = false;
+    this.crashPoints = crashPoints;
+    this.crashes = 0;
   }
 
-  /** Records a completed call; throws the Crash when it is the chosen one. */
+  /** Records a completed call; throws the Crash when it is a chosen one. */
   completed(call: IoCall): void {
     if (!this.active) return;
     this.calls.push(call);
-    if (!this.crashed && this.crashAt !== undefined && this.calls.length === this.crashAt) {
-      this.crashed = true;
+    if (this.crashPoints.includes(this.calls.length)) {
+      this.crashes += 1;
       throw new Crash(this.calls.length, call.what);
     }
   }
@@ -262,9 +263,17 @@ export function moneyViolations(order: Pick<Order, 'id' | 'status' | 'chargeId' 
 // ------------------------------------------------------------------ scripted orders over the sandbox
 
 /** What the customer, the merchant and Stripe do with an order, and the state that implies. */
-export type Script = 'paid' | 'declined' | 'charge_declined' | 'expired' | 'deadline_missed' | 'merchant_canceled';
+export type Script =
+  | 'paid'
+  | 'declined'
+  | 'charge_declined'
+  | 'expired'
+  | 'deadline_missed'
+  | 'merchant_canceled'
+  /** The customer authorizes and the merchant cancels a moment later, racing the charge. */
+  | 'cancel_race';
 
-export const FINAL_STATUS: Record<Script, string> = {
+export const FINAL_STATUS: Record<Exclude<Script, 'cancel_race'>, string> = {
   paid: 'paid',
   declined: 'failed',
   charge_declined: 'failed',
@@ -282,6 +291,17 @@ export interface Scripted {
   id: string;
   sourceId: string;
   script: Script;
+  /** cancel_race: what POST /orders/{id}/cancel answered. */
+  cancelStatus?: number;
+}
+
+/**
+ * The statuses an order may end in. A cancel that won the race (200) ends canceled, or refunded
+ * when a charge in flight still succeeded; one that lost it (409: the order was paid) ends paid.
+ */
+export function allowedFinal(o: Scripted): string[] {
+  if (o.script !== 'cancel_race') return [FINAL_STATUS[o.script]];
+  return o.cancelStatus === 200 ? ['canceled', 'refunded'] : ['paid'];
 }
 
 /** The status of each order (strongly consistent reads, 100 keys a call). */

@@ -135,11 +135,24 @@ export class StripeGateway implements PaymentGateway {
 
   refund(input: { orderId: string; chargeId: string; idempotencyKey: string }): Promise<{ id: string }> {
     return call(async () => {
-      const r = await this.stripe.refunds.create(
-        { charge: input.chargeId, metadata: { order_id: input.orderId } },
-        { idempotencyKey: input.idempotencyKey },
-      );
-      return { id: r.id };
+      try {
+        const r = await this.stripe.refunds.create(
+          { charge: input.chargeId, metadata: { order_id: input.orderId } },
+          { idempotencyKey: input.idempotencyKey },
+        );
+        return { id: r.id };
+      } catch (e) {
+        // Refunded in full already (in the Dashboard, before our automatic refund ran): what this
+        // effect asks for is done. Failing here would fail the record on every redelivery (Stripe
+        // replays the error under the same key) and park it in the DLQ for good.
+        // https://docs.stripe.com/error-codes#charge-already-refunded
+        if (e instanceof Stripe.errors.StripeInvalidRequestError && e.code === 'charge_already_refunded') {
+          const existing = await this.stripe.refunds.list({ charge: input.chargeId, limit: 1 });
+          const id = existing.data[0]?.id;
+          if (id) return { id };
+        }
+        throw e;
+      }
     });
   }
 }
