@@ -125,7 +125,7 @@ export async function getOrderForCustomer(
   orderId: string,
   clientSecret: string,
 ): Promise<Order> {
-  const order = isOrderId(orderId) ? await deps.store.get(orderId) : undefined;
+  const order = isOrderId(orderId) ? await deps.store.get(orderId, { consistent: false }) : undefined;
   if (order === undefined || !constantTimeEqual(order.clientSecret, clientSecret))
     throw new OrderNotFoundError(orderId);
   return order;

@@ -4,7 +4,11 @@ export * from './errors.js';
 
 /** Orders, read strongly consistent by id. */
 export interface OrderStore {
-  get(orderId: string): Promise<Order | undefined>;
+  /**
+   * Strongly consistent by default (a decision depends on it). `{ consistent: false }` for reads
+   * that only display (the customer's status polls): half the read cost, at most a second stale.
+   */
+  get(orderId: string, options?: { consistent?: boolean }): Promise<Order | undefined>;
   /** Through the source-id index; eventually consistent. */
   getBySourceId(sourceId: string): Promise<Order | undefined>;
   /** The order an API `Idempotency-Key` created, with the request it was created for. */

@@ -52,8 +52,8 @@ export class DynamoOrderStore implements OrderStore {
     this.now = options.now ?? (() => new Date());
   }
 
-  async get(orderId: string): Promise<Order | undefined> {
-    const item = await this.getItem(orderId);
+  async get(orderId: string, options: { consistent?: boolean } = {}): Promise<Order | undefined> {
+    const item = await this.getItem(orderId, options.consistent ?? true);
     return item && parseOrder(item);
   }
 
@@ -179,13 +179,13 @@ export class DynamoOrderStore implements OrderStore {
     return keys.flatMap((k) => byId.get(k) ?? []);
   }
 
-  private async getItem(pk: string): Promise<Item | undefined> {
+  private async getItem(pk: string, consistent = true): Promise<Item | undefined> {
     const out = await this.send(`GetItem ${pk}`, () =>
       this.client.send(
         new GetItemCommand({
           TableName: this.tableName,
           Key: { [TABLE_SCHEMA.partitionKey]: { S: pk } },
-          ConsistentRead: true,
+          ConsistentRead: consistent,
         }),
       ),
     );

@@ -31,7 +31,7 @@ export class MemoryOrderStore implements OrderStore {
   readonly orders = new Map<string, Order>();
   readonly idempotency = new Map<string, IdempotencyRecord>();
 
-  async get(orderId: string) {
+  async get(orderId: string, _options?: { consistent?: boolean }) {
     const o = this.orders.get(orderId);
     return o && copy(o);
   }
