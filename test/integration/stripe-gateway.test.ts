@@ -192,6 +192,15 @@ describe('StripeGateway: charges and refunds', () => {
     expect(refunds).toHaveLength(1);
     expect(refunds[0]).toMatchObject({ amount: 1099, metadata: { order_id: orderId } });
   });
+
+  it('a charge refunded already (by hand in the Dashboard) counts as refunded: its refund, no error', async () => {
+    const { orderId, sourceId } = await chargeableSource();
+    const charged = await gateway.charge(chargeInput(orderId, sourceId));
+    const byHand = await gateway.refund({ orderId, chargeId: charged.id, idempotencyKey: `dashboard-${orderId}` });
+    const ours = await gateway.refund({ orderId, chargeId: charged.id, idempotencyKey: `refund-${orderId}` });
+    expect(ours.id).toBe(byHand.id);
+    expect(t.sim.refunds().filter((r) => r.charge === charged.id)).toHaveLength(1);
+  });
 });
 
 describe('StripeGateway: error mapping', () => {

@@ -140,19 +140,28 @@ async function settle(
   o: { quiet: boolean; timeoutMs?: number },
 ) {
   const ids = list.map((x) => x.id);
-  return eventually(
-    async () => {
-      if (o.quiet) {
-        await sim.webhooksIdle();
-        if ((await queueDepth(sqs, sandbox.resources.queueUrl)) > 0) return undefined;
-      }
-      const now = await statusesOf(dynamodb, sandbox.resources.tableName, ids);
-      return list.every((x) => want(x).includes(now.get(x.id)?.status ?? '')) ? now : undefined;
-    },
-    what,
-    o.timeoutMs ?? 150_000,
-    1000,
-  );
+  let behind: string[] = [];
+  try {
+    return await eventually(
+      async () => {
+        if (o.quiet) {
+          await sim.webhooksIdle();
+          if ((await queueDepth(sqs, sandbox.resources.queueUrl)) > 0) return undefined;
+        }
+        const now = await statusesOf(dynamodb, sandbox.resources.tableName, ids);
+        behind = list
+          .filter((x) => !want(x).includes(now.get(x.id)?.status ?? ''))
+          .map((x) => `${x.id} ${now.get(x.id)?.status ?? 'missing'} (want ${want(x).join('|')})`);
+        return behind.length === 0 ? now : undefined;
+      },
+      what,
+      // An upper bound for slow machines, not a timing: a run here takes about 80 s in all.
+      o.timeoutMs ?? 420_000,
+      1000,
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; ${behind.length} order(s) behind, e.g. ${behind.slice(0, 5).join('; ')}`);
+  }
 }
 
 describe('at-least-once and disorder at volume', () => {
