@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { parseOrder } from '../../lambdas/adapters/dynamodb/order-store.js';
 import { TABLE_SCHEMA } from '../../lambdas/adapters/dynamodb/schema.js';
 import type { Sandbox } from '../sandbox/start.js';
 import { progress, sleep } from './stats.js';
@@ -83,8 +84,7 @@ export class SandboxDriver {
         ConsistentRead: true,
       }),
     );
-    const doc = out.Item?.doc?.S;
-    return doc ? (JSON.parse(doc) as { status: string; history: { type: string }[] }) : undefined;
+    return out.Item ? parseOrder(out.Item) : undefined;
   }
 
   /** Waits until every order satisfies `done` (read from the table every 250 ms). */

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { parseOrder } from '../../lambdas/adapters/dynamodb/order-store.js';
 import { TABLE_SCHEMA } from '../../lambdas/adapters/dynamodb/schema.js';
 import { encodeWorkMessage } from '../../lambdas/adapters/messages.js';
 import { type StripeEventLike, translateStripeEvent } from '../../lambdas/adapters/stripe/events.js';
@@ -320,7 +321,7 @@ export async function statusesOf(
         new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
       );
       for (const item of r.Responses?.[tableName] ?? []) {
-        const o = JSON.parse(item.doc?.S ?? '{}') as Order;
+        const o = parseOrder(item);
         out.set(o.id, o);
       }
       keys = r.UnprocessedKeys?.[tableName]?.Keys;
