@@ -37,6 +37,10 @@ export const API = {
   maxWebhookBytes: 256 * 1024,
   throttle: { rateLimit: 50, burstLimit: 100 },
   statusThrottle: { rateLimit: 20, burstLimit: 40 },
+  /** The webhook endpoint's own stage; above it API Gateway answers 429 and Stripe retries later. */
+  webhookThrottle: { rateLimit: 50, burstLimit: 100 },
+  /** Path of the Stripe webhook route (on the webhook HTTP API). */
+  webhookPath: '/webhooks/stripe',
 } as const;
 
 export const NAMES = {

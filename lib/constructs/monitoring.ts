@@ -5,6 +5,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -24,9 +25,10 @@ export const METRICS = {
 
 export interface MonitoringProps {
   alarmEmail?: string | undefined;
+  /** The storefront REST API. */
   api: apigw.RestApi;
-  /** The webhook route, as API Gateway's detailed metrics name it. */
-  webhookResourcePath: string;
+  /** The webhook HTTP API: its one route is POST /webhooks/stripe, so API-level metrics are the route's. */
+  webhookApi: apigwv2.IHttpApi;
   queue: sqs.Queue;
   deadLetterQueue: sqs.Queue;
   schedulerDeadLetterQueue: sqs.Queue;
@@ -51,17 +53,18 @@ export class Monitoring extends Construct {
     if (props.alarmEmail) this.topic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
 
     const stage = props.api.deploymentStage.stageName;
-    const apiMetric = (metricName: string, statistic: string, route?: { resource: string; method: string }) =>
+    const apiMetric = (metricName: string, statistic: string) =>
       new cw.Metric({
         namespace: 'AWS/ApiGateway',
         metricName,
         statistic,
         period,
-        dimensionsMap: route
-          ? { ApiName: props.api.restApiName, Stage: stage, Resource: route.resource, Method: route.method }
-          : { ApiName: props.api.restApiName, Stage: stage },
+        dimensionsMap: { ApiName: props.api.restApiName, Stage: stage },
       });
-    const webhookRoute = { resource: props.webhookResourcePath, method: 'POST' };
+    // HTTP API metric names (4xx, 5xx, Count, Latency) by ApiId.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html
+    const webhookMetric = (metricName: string, statistic: string) =>
+      props.webhookApi.metric(metricName, { statistic, period });
 
     const workDlqDepth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
       period,
@@ -71,7 +74,7 @@ export class Monitoring extends Construct {
       period,
       statistic: 'Maximum',
     });
-    const webhook5xx = apiMetric('5XXError', 'Sum', webhookRoute);
+    const webhook5xx = webhookMetric('5xx', 'Sum');
 
     const alarm = (alarmId: string, description: string, metric: cw.IMetric, threshold: number) =>
       new cw.Alarm(this, alarmId, {
@@ -158,20 +161,17 @@ export class Monitoring extends Construct {
           new cw.GraphWidget({
             title: 'Webhooks: requests and rejections',
             left: [
-              apiMetric('Count', 'Sum', webhookRoute).with({ label: 'POST /webhooks/stripe' }),
+              webhookMetric('Count', 'Sum').with({ label: 'POST /webhooks/stripe' }),
               custom(METRICS.webhookRejected).with({ label: 'WebhookRejected' }),
             ],
-            right: [
-              webhook5xx.with({ label: '5XX' }),
-              apiMetric('4XXError', 'Sum', webhookRoute).with({ label: '4XX' }),
-            ],
+            right: [webhook5xx.with({ label: '5XX' }), webhookMetric('4xx', 'Sum').with({ label: '4XX' })],
             width: 8,
           }),
           new cw.GraphWidget({
             title: 'Webhook latency (ms)',
             left: [
-              apiMetric('Latency', 'p50', webhookRoute).with({ label: 'p50' }),
-              apiMetric('Latency', 'p99', webhookRoute).with({ label: 'p99' }),
+              webhookMetric('Latency', 'p50').with({ label: 'p50' }),
+              webhookMetric('Latency', 'p99').with({ label: 'p99' }),
             ],
             width: 8,
           }),

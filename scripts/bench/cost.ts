@@ -16,6 +16,11 @@ export const PRICES = {
     source: 'https://aws.amazon.com/lambda/pricing/',
   },
   apiGatewayRest: { perMillionRequests: 3.5, source: 'https://aws.amazon.com/api-gateway/pricing/' },
+  apiGatewayHttp: {
+    perMillionRequests: 1.0,
+    note: 'HTTP APIs, the first 300 million requests a month; each 512 KB of a request is one request (webhooks are < 512 KB)',
+    source: 'https://aws.amazon.com/api-gateway/pricing/',
+  },
   sqsFifo: {
     perMillionRequests: 0.5,
     note: 'each 64 KB chunk of a payload is one request; every message here is < 64 KB',
@@ -198,7 +203,11 @@ export function costOf(c: LifecycleCounts): LifecycleCost {
     const apiInvocations = p.lambda.api + rest;
     const pollCompute = gbSeconds(url, mem.status, ASSUMPTIONS.statusDurationMs);
     const ours: CostLines = {
-      apiGateway: perMillion(p.lambda.api + rest + p.lambda.ingress, PRICES.apiGatewayRest.perMillionRequests),
+      // The storefront calls (and REST polls) through the REST API; Stripe's webhooks through the
+      // webhook HTTP API, one request per ingress invocation.
+      apiGateway:
+        perMillion(p.lambda.api + rest, PRICES.apiGatewayRest.perMillionRequests) +
+        perMillion(p.lambda.ingress, PRICES.apiGatewayHttp.perMillionRequests),
       lambdaRequests: perMillion(
         apiInvocations + url + p.lambda.ingress + p.lambda.worker,
         PRICES.lambda.perMillionRequests,

@@ -325,8 +325,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const r = (await statusFn(event, lambdaContext('StatusFunction', 5000))) as APIGatewayProxyResult;
         return sendResult(res, { ...r, headers: { ...(r.headers ?? {}), ...cors } });
       }
+      // The webhook HTTP API (WebhookUrl in AWS) has one route, POST /webhooks/stripe; any other
+      // method matches no route and API Gateway answers 404 {"message":"Not Found"}.
       if (path === '/webhooks/stripe') {
-        if (req.method !== 'POST') return sendJson(res, 405, { message: 'Method Not Allowed' });
+        if (req.method !== 'POST') return sendJson(res, 404, { message: 'Not Found' });
         return sendResult(res, await invoke(webhook, 'IngressFunction', req, await readBody(req)));
       }
       if (path === '/orders' || path.startsWith('/orders/')) {

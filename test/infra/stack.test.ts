@@ -201,12 +201,11 @@ describe('REST API', () => {
           ThrottlingRateLimit: API.statusThrottle.rateLimit,
           ThrottlingBurstLimit: API.statusThrottle.burstLimit,
         }),
-        Match.objectLike({ HttpMethod: 'POST', ResourcePath: '/~1webhooks~1stripe', MetricsEnabled: true }),
       ]),
     });
   });
 
-  it('routes: API key on /orders*, none on the status and webhook routes', () => {
+  it('routes: API key on /orders*, none on the status route; no webhook route (it is on the HTTP API)', () => {
     const methods = apiMethods();
     const apiFn = 'ApiFunction';
     const expected: Array<[string, boolean, string]> = [
@@ -215,7 +214,6 @@ describe('REST API', () => {
       ['GET /orders/{id}', true, apiFn],
       ['POST /orders/{id}/cancel', true, apiFn],
       ['GET /orders/{id}/status', false, apiFn],
-      ['POST /webhooks/stripe', false, 'IngressFunction'],
     ];
     for (const [route, keyRequired, fn] of expected) {
       const m = methods.get(route);
@@ -236,17 +234,10 @@ describe('REST API', () => {
     );
   });
 
-  it('webhook route: requires the Stripe-Signature header, never a body model', () => {
-    const webhook = apiMethods().get('POST /webhooks/stripe');
-    expect(webhook?.RequestParameters).toEqual({ 'method.request.header.Stripe-Signature': true });
-    expect(webhook?.RequestModels).toBeUndefined();
-    expect(refId(webhook?.RequestValidatorId)).toBeDefined();
-    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
-      ValidateRequestParameters: true,
-      ValidateRequestBody: true,
-    });
+  it('validates no body in API Gateway: the function does, with field-level errors', () => {
     for (const [, m] of apiMethods()) expect(m.RequestModels).toBeUndefined();
     template.resourceCountIs('AWS::ApiGateway::Model', 0);
+    template.resourceCountIs('AWS::ApiGateway::RequestValidator', 0);
   });
 
   it('usage plan with throttling on the v1 stage, and an API key in it', () => {
@@ -265,6 +256,46 @@ describe('REST API', () => {
         ResponseTemplates: { 'application/json': Match.stringLikeRegexp('^\\{"error":\\{"code":') },
       });
     }
+  });
+});
+
+describe('webhook HTTP API', () => {
+  const ofTypeProps = (type: string) => ofType(type).map(([id, r]) => [id, r.Properties ?? {}] as const);
+
+  it('has one route, POST /webhooks/stripe, to the ingress by a payload 1.0 proxy integration, no authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      Name: 'OrderOrchestratorWebhooks',
+      ProtocolType: 'HTTP',
+    });
+    const routes = ofTypeProps('AWS::ApiGatewayV2::Route');
+    expect(routes.map(([, r]) => r.RouteKey)).toEqual(['POST /webhooks/stripe']);
+    expect(routes[0]?.[1].AuthorizationType ?? 'NONE').toBe('NONE');
+    const integrations = ofTypeProps('AWS::ApiGatewayV2::Integration');
+    expect(integrations).toHaveLength(1);
+    const [, integration] = integrations[0] ?? ['', {}];
+    expect(integration.IntegrationType).toBe('AWS_PROXY');
+    // 1.0: the ingress receives the event shape of a REST proxy integration (and of the sandbox).
+    expect(integration.PayloadFormatVersion).toBe('1.0');
+    expect(JSON.stringify(integration.IntegrationUri)).toContain('"IngressFunction"');
+    // API Gateway may invoke the ingress, from this API only.
+    const permissions = ofTypeProps('AWS::Lambda::Permission').filter(
+      ([, p]) => refId(p.FunctionName) === 'IngressFunction',
+    );
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]?.[1].Principal).toBe('apigateway.amazonaws.com');
+  });
+
+  it('one auto-deployed $default stage with access logs and throttling', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: API.webhookThrottle.rateLimit,
+        ThrottlingBurstLimit: API.webhookThrottle.burstLimit,
+      },
+    });
   });
 });
 
@@ -471,9 +502,8 @@ describe('monitoring', () => {
     expect(
       find('Errors', (d) => d.some((x) => x.Name === 'FunctionName' && refId(x.Value) === 'WorkerFunction')),
     ).toHaveLength(1);
-    expect(
-      find('5XXError', (d) => d.some((x) => x.Name === 'Resource' && x.Value === '/webhooks/stripe')),
-    ).toHaveLength(1);
+    const webhookApi = logicalIdOf(stack.webhookApi);
+    expect(find('5xx', (d) => d.some((x) => x.Name === 'ApiId' && refId(x.Value) === webhookApi))).toHaveLength(1);
     for (const a of alarms) {
       expect(a.Threshold).toBe(0);
       expect(a.ComparisonOperator).toBe('GreaterThanThreshold');

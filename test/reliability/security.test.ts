@@ -879,21 +879,22 @@ add('webhook: amount/currency/livemode mismatch', [
 ]);
 
 // ---------------- webhook: route
+// The webhook HTTP API has the one route POST /webhooks/stripe: another method matches no route.
 add('webhook: route and method', [
   {
     name: 'GET',
     req: () => ({ method: 'GET', path: '/webhooks/stripe' }),
-    expect: { status: 405, kind: 'gateway', message: 'Method Not Allowed' },
+    expect: { status: 404, kind: 'gateway', message: 'Not Found' },
   },
   {
     name: 'PUT with a valid signature',
     req: () => ({ ...signed(genuinePayload), method: 'PUT' }),
-    expect: { status: 405, kind: 'gateway', message: 'Method Not Allowed' },
+    expect: { status: 404, kind: 'gateway', message: 'Not Found' },
   },
   {
     name: 'DELETE',
     req: () => ({ method: 'DELETE', path: '/webhooks/stripe' }),
-    expect: { status: 405, kind: 'gateway', message: 'Method Not Allowed' },
+    expect: { status: 404, kind: 'gateway', message: 'Not Found' },
   },
   {
     name: 'POST to a sibling path with a valid signature',
