@@ -23,9 +23,9 @@ module.exports = {
     },
     {
       name: 'sdk-only-in-adapters-and-wiring',
-      comment: 'Only lambdas/adapters and lambdas/wiring.ts import the AWS SDK or stripe.',
+      comment: 'Only lambdas/adapters and lambdas/wiring/ import the AWS SDK or stripe.',
       severity: 'error',
-      from: { path: '^lambdas/', pathNot: '^lambdas/(adapters/|wiring\\.ts$)' },
+      from: { path: '^lambdas/', pathNot: '^lambdas/(adapters|wiring)/' },
       to: { path: '^node_modules/(@aws-sdk/|stripe/)' },
     },
     {

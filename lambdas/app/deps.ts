@@ -1,6 +1,6 @@
 import type { Clock, EventPublisher, IdGenerator, OrderStore, PaymentGateway, Timers } from '../ports/index.js';
 
-/** Everything a use case may touch. Handlers build it once per cold start (lambdas/wiring.ts). */
+/** Everything a use case may touch. Handlers build it once per cold start (lambdas/wiring/). */
 export interface Deps {
   store: OrderStore;
   timers: Timers;

@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import { cancelOrder, createOrder, getOrder, getOrderForCustomer } from '../app/index.js';
 import { type DomainError, isDomainError } from '../domain/index.js';
 import { TransientError } from '../ports/index.js';
-import { appDeps, corsOrigins } from '../wiring.js';
+import { appDeps, corsOrigins } from '../wiring/app.js';
 import { CreateOrderBody, ListQuery, OrderIdParam, StatusQuery } from './api-schema.js';
 import { oncePerColdStart } from './cold-start.js';
 import type { ApiDeps } from './deps.js';

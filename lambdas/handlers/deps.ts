@@ -1,4 +1,4 @@
-/** What each function's handler needs; lambdas/wiring.ts builds them, tests and the sandbox may too. */
+/** What each function's handler needs; lambdas/wiring/ builds them, tests and the sandbox may too. */
 import type { Deps } from '../app/index.js';
 import type { Clock, WorkQueue } from '../ports/index.js';
 

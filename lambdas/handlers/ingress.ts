@@ -14,7 +14,7 @@ import { API } from '../../lib/spec.js';
 import { type StripeEventLike, translateStripeEvent } from '../adapters/stripe/events.js';
 import { SignatureVerificationError, verifyStripeSignature } from '../adapters/stripe/signature.js';
 import { isOrderId } from '../domain/index.js';
-import { ingressDeps } from '../wiring.js';
+import { ingressDeps } from '../wiring/ingress.js';
 import { oncePerColdStart } from './cold-start.js';
 import type { IngressDeps } from './deps.js';
 import { error, header, isJsonContentType, json, rawBody } from './http.js';

@@ -13,7 +13,7 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 import { getOrderForCustomer } from '../app/orders.js';
 import { isDomainError } from '../domain/index.js';
 import type { OrderStore } from '../ports/index.js';
-import { statusDeps } from '../wiring.js';
+import { statusDeps } from '../wiring/status.js';
 import { oncePerColdStart } from './cold-start.js';
 import { error, json } from './http.js';
 import { logger } from './observability.js';

@@ -19,7 +19,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeWorkMessage, MalformedMessageError } from '../adapters/messages.js';
 import { type Deps, handleEvent } from '../app/index.js';
-import { appDeps } from '../wiring.js';
+import { appDeps } from '../wiring/app.js';
 import { oncePerColdStart } from './cold-start.js';
 import { logger, metrics } from './observability.js';
 

@@ -199,16 +199,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       STRIPE_SECRET_ARN: undefined,
       CORS_ORIGINS: env.CORS_ORIGINS ?? '*',
     };
-    const wiring = await import('../../lambdas/wiring.js');
+    const wiring = await import('../../lambdas/wiring/app.js');
+    const { ingressDeps } = await import('../../lambdas/wiring/ingress.js');
     const { makeApiHandler } = await import('../../lambdas/handlers/api.js');
     const { makeIngressHandler } = await import('../../lambdas/handlers/ingress.js');
     const { makeWorkerHandler } = await import('../../lambdas/handlers/worker.js');
     // The handlers' own SDK clients (not the sandbox's), so counting them counts what Lambda would send.
-    const sdk = wiring.awsSdkClients();
+    const sdk = { ...wiring.appSdkClients(), sqs: new SQSClient({}) };
     if (opts.instrument) for (const [svc, c] of Object.entries(sdk)) opts.instrument(c, svc);
     const app = await wiring.appDeps(handlerEnv, clock, sdk);
     const apiDeps = { ...app, corsOrigins: wiring.corsOrigins(handlerEnv) };
-    const ingress = await wiring.ingressDeps(handlerEnv, clock, sdk.sqs);
+    const ingress = await ingressDeps(handlerEnv, clock, sdk.sqs);
     const api = makeApiHandler(async () => apiDeps);
     const webhook = makeIngressHandler(async () => ingress);
     const { makeStatusHandler } = await import('../../lambdas/handlers/status.js');

@@ -74,6 +74,23 @@ describe('sam local against the synthesized template', () => {
     execFileSync(process.execPath, ['--check', bundle]);
   });
 
+  // The runtime loads every `@aws-sdk/*` package a bundle imports at init, used or not (esbuild
+  // keeps imports of external packages): each function must import only its own clients.
+  it.each<[string, string[]]>([
+    ['IngressFunction', ['@aws-sdk/client-sqs']],
+    ['StatusFunction', ['@aws-sdk/client-dynamodb']],
+    ['ApiFunction', ['@aws-sdk/client-dynamodb', '@aws-sdk/client-eventbridge', '@aws-sdk/client-scheduler']],
+    ['WorkerFunction', ['@aws-sdk/client-dynamodb', '@aws-sdk/client-eventbridge', '@aws-sdk/client-scheduler']],
+  ])('%s imports exactly the AWS SDK clients it uses: %j', (id, clients) => {
+    const dir = path.resolve(outdir, String(resources[id]?.Metadata?.['aws:asset:path']));
+    const code = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+    // Static imports (`import … from "…"`, bare `import "…"`), evaluated at init. A dynamic
+    // `import("…")` (the Secrets Manager fallback when the extension is absent) loads only if called.
+    const staticImport = /\bimport\s*(?:[\w$*{}\s,]+?\s*from\s*)?["'](@aws-sdk\/client-[a-z0-9-]+)["']/g;
+    const sdk = new Set([...code.matchAll(staticImport)].map((m) => m[1] as string));
+    expect([...sdk].sort()).toEqual(clients);
+  });
+
   it('every logical id README uses with `sam local invoke` exists as a function with asset metadata', () => {
     for (const id of new Set([...FUNCTION_IDS, ...readmeLogicalIds()])) {
       expect(resources[id]?.Type, id).toBe('AWS::Lambda::Function');

@@ -1,5 +1,5 @@
 /**
- * The three Lambda handlers with the real adapters, built by lambdas/wiring.ts exactly as in
+ * The three Lambda handlers with the real adapters, built by lambdas/wiring/ exactly as in
  * production, against moto (DynamoDB, SQS FIFO, Scheduler, EventBridge) and the Stripe
  * simulator over HTTP. API Gateway and SQS events are built by hand; webhooks are the events
  * the simulator recorded, signed with stripe-node's own generateTestHeaderString.
@@ -19,7 +19,8 @@ import type { IngressDeps } from '../../lambdas/handlers/deps.js';
 import { handleWebhook } from '../../lambdas/handlers/ingress.js';
 import { makeWorkerHandler } from '../../lambdas/handlers/worker.js';
 import type { WorkMessage } from '../../lambdas/ports/index.js';
-import { appDeps, ingressDeps } from '../../lambdas/wiring.js';
+import { appDeps } from '../../lambdas/wiring/app.js';
+import { ingressDeps } from '../../lambdas/wiring/ingress.js';
 import { resourceEnv } from '../../scripts/aws-resources.js';
 import type { EventObj, EventType } from '../../scripts/stripe-sim/index.js';
 import {
@@ -72,7 +73,7 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
   };
-  // The SDK clients of lambdas/wiring.ts are `new XClient({})`: endpoint, region and
+  // The SDK clients of lambdas/wiring/ are `new XClient({})`: endpoint, region and
   // credentials come from process.env, as in Lambda.
   for (const k of AWS_ENV) {
     savedEnv[k] = process.env[k];

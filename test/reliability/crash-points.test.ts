@@ -1,6 +1,6 @@
 /**
  * Crash points: for each event type, the worker path runs on the real adapters (moto over HTTP,
- * the Stripe simulator over HTTP, built by lambdas/wiring.ts `appDeps`), first without a crash,
+ * the Stripe simulator over HTTP, built by lambdas/wiring/ `appDeps`), first without a crash,
  * counting every I/O call (DynamoDB, Scheduler, EventBridge through SDK client middleware;
  * Stripe through a Proxy around the gateway). Then, for k = 1..N, the process "dies" right after
  * the k-th call completed, and the same event is redelivered as SQS would (processRecord again,
@@ -16,7 +16,7 @@ import { cancelOrder, createOrder, type Deps } from '../../lambdas/app/index.js'
 import { chargeKey, type Order } from '../../lambdas/domain/index.js';
 import { processRecord } from '../../lambdas/handlers/worker.js';
 import type { WorkMessage } from '../../lambdas/ports/index.js';
-import { appDeps } from '../../lambdas/wiring.js';
+import { appDeps } from '../../lambdas/wiring/app.js';
 import { resourceEnv } from '../../scripts/aws-resources.js';
 import { OffsetClock, type StripeSim, startStripeSim } from '../../scripts/stripe-sim/index.js';
 import {

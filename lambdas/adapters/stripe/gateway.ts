@@ -1,6 +1,6 @@
 /**
  * PaymentGateway over stripe-node (Sources, Charges, Refunds). Every call carries an explicit
- * timeout and retry count (set on the client, lambdas/wiring.ts) and, for creates, an
+ * timeout and retry count (set on the client, lambdas/wiring/) and, for creates, an
  * idempotency key (`source-`, `charge-`, `refund-<orderId>`), so a retried call never creates
  * a second object. https://docs.stripe.com/api/idempotent_requests
  */
