@@ -1,14 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import {
-  ManualClock,
-  MemoryOrderStore,
-  MemoryPaymentGateway,
-  MemoryPublisher,
-  MemoryTimers,
-  SequentialIds,
-} from '../../lambdas/adapters/memory/index.js';
 import { type ApiDeps, handleApi } from '../../lambdas/handlers/api.js';
 import { ROUTES } from '../../lambdas/handlers/api-schema.js';
 import { OPENAPI_PATH, render } from '../../scripts/openapi.js';

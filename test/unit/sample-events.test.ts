@@ -4,13 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import {
-  ManualClock,
-  MemoryOrderStore,
-  MemoryPaymentGateway,
-  MemoryPublisher,
-  MemoryTimers,
   MemoryWorkQueue,
-  SequentialIds,
 } from '../../lambdas/adapters/memory/index.js';
 import { decodeWorkMessage } from '../../lambdas/adapters/messages.js';
 import { loadConfig } from '../../lambdas/config.js';
