@@ -3,9 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import {
-  MemoryWorkQueue,
-} from '../../lambdas/adapters/memory/index.js';
+import { MemoryWorkQueue } from '../../lambdas/adapters/memory/index.js';
 import { decodeWorkMessage } from '../../lambdas/adapters/messages.js';
 import { loadConfig } from '../../lambdas/config.js';
 import { handleApi } from '../../lambdas/handlers/api.js';
