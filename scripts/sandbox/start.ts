@@ -120,6 +120,21 @@ function motoCommand(log: (s: string) => void): string {
   return bin;
 }
 
+/**
+ * `SANDBOX_CLOCK_START` (an ISO 8601 instant) starts the shared clock there instead of now, to try
+ * an order near the 23:45 CST cut-off, or to run the tests at another time of day.
+ */
+export function clockStartOffsetSeconds(value: string | undefined, now = Date.now()): number {
+  if (value === undefined || value.trim() === '') return 0;
+  const t = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value.trim()) || Number.isNaN(t)) {
+    throw new Error(
+      `SANDBOX_CLOCK_START must be an ISO 8601 instant with a zone, such as 2026-11-22T15:30:00Z; got "${value}".`,
+    );
+  }
+  return (t - now) / 1000;
+}
+
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const env = opts.env ?? process.env;
   const started = Date.now();
@@ -166,7 +181,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     );
 
     // 2. The shared clock, and Stripe.
-    const clock = new OffsetClock();
+    const clock = new OffsetClock(clockStartOffsetSeconds(env.SANDBOX_CLOCK_START));
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

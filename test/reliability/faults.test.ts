@@ -24,6 +24,7 @@ import { clientConfig } from '../support/moto.js';
 import { SandboxClient } from '../support/sandbox-client.js';
 import {
   allowedFinal,
+  clearOfDailyCutoff,
   eventually,
   histogram,
   moneyViolations,
@@ -437,6 +438,9 @@ describe('faults', () => {
 
   it('(d) the source.chargeable webhook is lost for good: the pending-expiry timer asks Stripe and charges', async () => {
     noFaults();
+    // Earlier tests moved the shared clock by hours: authorizing within the hour before 23:45 CST
+    // would make the timer find the deadline passed (a cancel, correctly) instead of a charge.
+    await clearOfDailyCutoff(sandbox, 3600 + 120);
     const o = await createOrder(0, 'paid', 'lost-webhook');
     // Stripe never delivers this event (no endpoint at that moment, and it is not retried).
     sim.setWebhookUrl(undefined);

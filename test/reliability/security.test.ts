@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../scripts/sandbox/start.js';
 import type { EventObj, SourceObj } from '../../scripts/stripe-sim/index.js';
 import { type OrderJson, SandboxClient } from '../support/sandbox-client.js';
+import { clearOfDailyCutoff } from './support.js';
 
 // ------------------------------------------------------------------ types
 
@@ -162,9 +163,7 @@ beforeAll(async () => {
   client = new SandboxClient(sandbox.url, sandbox.simUrl ?? '', sandbox.apiKey);
   // A chargeable source is canceled by Stripe at 23:45 CST (15:45 UTC): keep the genuine
   // source of this file far from it, so nothing but the corpus changes the orders.
-  const t = sandbox.clock.now();
-  const minutes = t.getUTCHours() * 60 + t.getUTCMinutes();
-  if (minutes >= 15 * 60 + 5 && minutes <= 15 * 60 + 46) await sandbox.advanceClock(45 * 60);
+  await clearOfDailyCutoff(sandbox, 40 * 60);
 
   for (const name of ['target', 'replay', 'amount', 'currency', 'objLivemode', 'evtLivemode', 'amountString']) {
     fx.set(name, await client.createOrder(WECHAT));

@@ -200,6 +200,24 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls until `check` returns something truthy; throws with `what` after `timeoutMs`. */
+/** Stripe cancels chargeable sources at 23:45 CST (15:45 UTC), and an order's deadline is capped there. */
+const DAILY_CUTOFF_UTC_SECONDS = 15 * 3600 + 45 * 60;
+const DAY_SECONDS = 86_400;
+
+/**
+ * Moves the sandbox clock, if needed, so that the next `seconds` do not cross the daily 23:45 CST
+ * cut-off: a test that authorizes a source and then advances the clock must not depend on the
+ * time of day it runs at.
+ */
+export async function clearOfDailyCutoff(
+  sandbox: { clock: { now(): Date }; advanceClock(seconds: number): Promise<Date> },
+  seconds: number,
+): Promise<void> {
+  const secondOfDay = Math.floor(sandbox.clock.now().getTime() / 1000) % DAY_SECONDS;
+  const untilCutoff = (DAILY_CUTOFF_UTC_SECONDS - secondOfDay + DAY_SECONDS) % DAY_SECONDS;
+  if (untilCutoff <= seconds + 60) await sandbox.advanceClock(untilCutoff + 120);
+}
+
 export async function eventually<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   what: string,
