@@ -25,6 +25,7 @@ export interface HandlerBundle {
   entry: string;
   /** What gets deployed: `@aws-sdk/*` external. */
   deployedBytes: number;
+  deployedFile: string;
   /** What runs here: `@aws-sdk/*` bundled in. */
   localBytes: number;
   localFile: string;
@@ -51,10 +52,11 @@ async function bundleOne(entry: string, outfile: string, sdkExternal: boolean): 
 
 export async function bundleHandler(name: string, entry: string): Promise<HandlerBundle> {
   mkdirSync(BUNDLE_DIR, { recursive: true });
-  const deployedBytes = await bundleOne(entry, join(BUNDLE_DIR, `${name}.sdk-external.mjs`), true);
+  const deployedFile = join(BUNDLE_DIR, `${name}.sdk-external.mjs`);
+  const deployedBytes = await bundleOne(entry, deployedFile, true);
   const localFile = join(BUNDLE_DIR, `${name}.sdk-bundled.mjs`);
   const localBytes = await bundleOne(entry, localFile, false);
-  return { name, entry, deployedBytes, localBytes, localFile };
+  return { name, entry, deployedBytes, deployedFile, localBytes, localFile };
 }
 
 /** A plain (unminified) bundle of one of the bench's own child-process runners. */
