@@ -7,6 +7,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ulid } from 'ulid';
+import { emptyOwner } from '../stripe-sim/objects.js';
 
 export const BENCH_STRIPE_SECRET_KEY = 'sk_test_bench';
 export const BENCH_WEBHOOK_SECRET = 'whsec_bench_0123456789abcdef';
@@ -33,16 +34,7 @@ export function sourceChargeableEvent(orderId: string, createdSeconds: number): 
         flow: 'none',
         livemode: false,
         metadata: { order_id: orderId },
-        owner: {
-          address: null,
-          email: null,
-          name: null,
-          phone: null,
-          verified_address: null,
-          verified_email: null,
-          verified_name: null,
-          verified_phone: null,
-        },
+        owner: emptyOwner(),
         statement_descriptor: null,
         status: 'chargeable',
         type: 'wechat',

@@ -16,6 +16,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { API } from '../../lib/spec.js';
 import { type AwsResources, createAwsResources, resourceEnv } from '../aws-resources.js';
 import { type Moto, startMoto } from '../moto.js';
 import { OffsetClock, type StripeSim, type StripeSimOptions, startStripeSim } from '../stripe-sim/index.js';
@@ -197,7 +198,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         port: opts.simPort ?? Number(env.STRIPE_SIM_PORT ?? 12111),
         clock,
         signatureClock: clock,
-        webhookUrl: `${url}/webhooks/stripe`,
+        webhookUrl: `${url}${API.webhookPath}`,
         webhookSecret,
         log: opts.quiet ? () => undefined : undefined,
       });
@@ -343,7 +344,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       }
       // The webhook HTTP API (WebhookUrl in AWS) has one route, POST /webhooks/stripe; any other
       // method matches no route and API Gateway answers 404 {"message":"Not Found"}.
-      if (path === '/webhooks/stripe') {
+      if (path === API.webhookPath) {
         if (req.method !== 'POST') return sendJson(res, 404, { message: 'Not Found' });
         return sendResult(res, await invoke(webhook, 'IngressFunction', req, await readBody(req)));
       }

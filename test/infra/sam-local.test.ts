@@ -17,7 +17,7 @@ import { STACK_NAME } from '../../lib/stack.js';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
 
-const FUNCTION_IDS = ['ApiFunction', 'IngressFunction', 'WorkerFunction'];
+const FUNCTION_IDS = ['ApiFunction', 'IngressFunction', 'WorkerFunction', 'StatusFunction'];
 
 let outdir: string;
 let resources: Record<string, Resource>;

@@ -34,6 +34,7 @@ import { EventBridgePublisher } from '../../lambdas/adapters/eventbridge/publish
 import { decodeWorkMessage, encodeWorkMessage, MalformedMessageError } from '../../lambdas/adapters/messages.js';
 import { atExpression, SchedulerTimers } from '../../lambdas/adapters/scheduler/timers.js';
 import { SqsWorkQueue } from '../../lambdas/adapters/sqs/work-queue.js';
+import { type Order, summarize } from '../../lambdas/domain/index.js';
 import { ConflictError, TransientError } from '../../lambdas/ports/index.js';
 import { NAMES, QUEUE, SCHEDULER, TABLE_SCHEMA } from '../../lib/spec.js';
 import { createOrderTable } from '../../scripts/aws-resources.js';
@@ -241,6 +242,51 @@ describe('DynamoOrderStore (moto)', () => {
     expect(Item?.doc?.B?.length ?? Infinity).toBeLessThan(JSON.stringify(o).length);
   });
 
+  it('keeps a settled order with its history and outbox under 1 KB, where its plain JSON is over', async () => {
+    const store = await freshStore();
+    const at = (m: number) => new Date(Date.parse('2026-11-21T08:00:00.000Z') + m * 60_000).toISOString();
+    const step = (type: string, eventId: string, m: number, from: Order['status'] | null, to: Order['status']) => ({
+      type,
+      eventId,
+      at: at(m),
+      recordedAt: at(m),
+      from,
+      to,
+    });
+    const base = sampleOrder({ metadata: { cart: 'c_1042' } });
+    const o: Order = {
+      ...base,
+      status: 'paid',
+      version: 4,
+      chargeId: 'ch_3PZk2Ab9cdEfGh0123456789',
+      chargeableAt: at(2),
+      deadline: at(362),
+      history: [
+        step('order.created', `${base.id}_created`, 0, null, 'pending'),
+        step('source.chargeable', 'evt_1PZk2Ab9cdEfGh0123456789', 2, 'pending', 'chargeable'),
+        step('charge.succeeded', 'evt_1PZk2Bb9cdEfGh0123456789', 2, 'chargeable', 'paid'),
+        step('charge.succeeded', 'evt_1PZk2Cb9cdEfGh0123456789', 3, 'paid', 'paid'),
+      ],
+      outbox: { chain: ['evt_1PZk2Bb9cdEfGh0123456789'], effects: [] },
+    };
+    o.outbox.effects = [
+      { type: 'deleteTimer', orderId: o.id, kind: 'deadline', name: `${o.id}-deadline` },
+      { type: 'publish', event: 'order.paid', order: summarize(o) },
+    ];
+    await store.create(o);
+    const { Item } = await clients.dynamodb.send(
+      new GetItemCommand({ TableName: `it-orders-${tables}`, Key: { pk: { S: o.id } }, ConsistentRead: true }),
+    );
+    // DynamoDB's item size: attribute names plus values (binary: its bytes).
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
+    const size = Object.entries(Item ?? {}).reduce(
+      (n, [k, v]) => n + Buffer.byteLength(k) + (v.B?.length ?? Buffer.byteLength(v.S ?? v.N ?? '')),
+      0,
+    );
+    expect(JSON.stringify(o).length).toBeGreaterThan(1024);
+    expect(size).toBeLessThanOrEqual(1024);
+  });
+
   it('still reads an order item written as plain JSON (doc: S)', async () => {
     const store = await freshStore();
     const o = sampleOrder({});
@@ -424,18 +470,7 @@ describe('SchedulerTimers (moto)', () => {
 describe('EventBridgePublisher', () => {
   it('puts the event on the bus with the stack source, detail-type and summary detail (moto)', async () => {
     await drainQueue(sinkUrl);
-    const o = sampleOrder({ status: 'canceled', cancelReason: 'merchant' });
-    const order = {
-      id: o.id,
-      status: o.status,
-      amount: o.amount,
-      currency: o.currency,
-      paymentMethod: o.paymentMethod,
-      sourceId: o.payment.sourceId,
-      cancelReason: o.cancelReason,
-      metadata: {},
-      updatedAt: o.updatedAt,
-    };
+    const order = summarize(sampleOrder({ status: 'canceled', cancelReason: 'merchant' }));
     await new EventBridgePublisher(clients.eventbridge, res.eventBusName).publish({ type: 'order.canceled', order });
     const [m, ...rest] = await drainQueue(sinkUrl);
     expect(rest).toEqual([]);

@@ -109,6 +109,21 @@ async function newOrder(): Promise<Order> {
   return (await createOrder(base, { amount: 1099, currency: 'usd', paymentMethod: 'wechat' })).order;
 }
 
+/** A canceled order whose customer authorizes anyway, and a charge attempt that reached Stripe (a lost response). */
+async function chargedAfterCancel() {
+  const o = await newOrder();
+  await cancelOrder(base, o.id);
+  theSim().authorizeSource(o.payment.sourceId);
+  const charge = await base.gateway.charge({
+    orderId: o.id,
+    sourceId: o.payment.sourceId,
+    amount: o.amount,
+    currency: o.currency,
+    idempotencyKey: chargeKey(o.id),
+  });
+  return { o, charge };
+}
+
 /** Everything Stripe and AWS hold about an order, with its id masked so runs compare. */
 async function snapshot(orderId: string) {
   const o = await stored(orderId);
@@ -254,33 +269,14 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'charge.succeeded after a cancel → refunded',
     async setup() {
-      const o = await newOrder();
-      await cancelOrder(base, o.id);
-      // The customer authorizes anyway and a charge attempt reaches Stripe (a lost response).
-      theSim().authorizeSource(o.payment.sourceId);
-      const charge = await base.gateway.charge({
-        orderId: o.id,
-        sourceId: o.payment.sourceId,
-        amount: o.amount,
-        currency: o.currency,
-        idempotencyKey: chargeKey(o.id),
-      });
+      const { o, charge } = await chargedAfterCancel();
       return viaWorker(o.id, workMessageOf(simEvent('charge.succeeded', charge.id)));
     },
   },
   {
     name: 'charge.succeeded after a cancel, already refunded in the Dashboard → refunded',
     async setup() {
-      const o = await newOrder();
-      await cancelOrder(base, o.id);
-      theSim().authorizeSource(o.payment.sourceId);
-      const charge = await base.gateway.charge({
-        orderId: o.id,
-        sourceId: o.payment.sourceId,
-        amount: o.amount,
-        currency: o.currency,
-        idempotencyKey: chargeKey(o.id),
-      });
+      const { o, charge } = await chargedAfterCancel();
       // Someone refunds it by hand before the webhook is processed: the automatic refund finds
       // it refunded already, and the record still completes (no poison message).
       await base.gateway.refund({ orderId: o.id, chargeId: charge.id, idempotencyKey: `dash-${o.id}` });

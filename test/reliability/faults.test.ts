@@ -231,6 +231,19 @@ function report(title: string, r: Awaited<ReturnType<typeof scriptedRun>>, extra
   );
 }
 
+/** The report line of the charges Stripe holds for these orders' sources, by status. */
+const chargesLine = (orders: readonly { sourceId: string }[]): string =>
+  `charges             ${JSON.stringify(
+    histogram(
+      orders.flatMap((o) =>
+        sim
+          .charges()
+          .filter((ch) => ch.source.id === o.sourceId)
+          .map((ch) => ch.status),
+      ),
+    ),
+  )}`;
+
 describe('faults', () => {
   it('(c) the ingress cannot reach SQS: 500, Stripe retries, the event arrives once the queue is back', async () => {
     noFaults();
@@ -399,16 +412,7 @@ describe('faults', () => {
           .map((l) => /"type":"([^"]+)"/.exec(l)?.[1] ?? '?')
           .join(', ') || 'nothing'
       }`,
-      `charges             ${JSON.stringify(
-        histogram(
-          r.orders.flatMap((o) =>
-            sim
-              .charges()
-              .filter((ch) => ch.source.id === o.sourceId)
-              .map((ch) => ch.status),
-          ),
-        ),
-      )}`,
+      chargesLine(r.orders),
     ]);
   });
 
@@ -422,18 +426,7 @@ describe('faults', () => {
       noFaults();
     }
     for (const o of r.settled.values()) expect(moneyViolations(o, sim)).toEqual([]);
-    report("(a') Stripe answers lost after the fact 30 %", r, [
-      `charges             ${JSON.stringify(
-        histogram(
-          r.orders.flatMap((o) =>
-            sim
-              .charges()
-              .filter((ch) => ch.source.id === o.sourceId)
-              .map((ch) => ch.status),
-          ),
-        ),
-      )}`,
-    ]);
+    report("(a') Stripe answers lost after the fact 30 %", r, [chargesLine(r.orders)]);
   });
 
   it('(d) the source.chargeable webhook is lost for good: the pending-expiry timer asks Stripe and charges', async () => {
