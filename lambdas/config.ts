@@ -3,6 +3,7 @@
  * from here; nothing else reads `process.env`. A missing or malformed variable fails the cold
  * start with a message naming it, instead of a confusing error at the first request.
  */
+import { PAYMENT_APIS, PAYMENT_EXPIRY_SECONDS, type PaymentApi } from './domain/index.js';
 
 export class ConfigError extends Error {
   constructor(problems: string[]) {
@@ -41,6 +42,12 @@ export interface Config {
   /** AWS Parameters and Secrets Lambda Extension (set by its layer), to read the secret without an SDK client. */
   secretsExtensionPort: number | undefined;
   sessionToken: string | undefined;
+  /** The Stripe API of new orders unless a request names one (default payment_intents). */
+  paymentApi: PaymentApi;
+  /** PaymentIntents: seconds an unpaid order waits before it expires (default 3600, 300 to 7200). */
+  paymentExpirySeconds: number;
+  /** WeChat Open Platform app id, for WeChat Pay inside the merchant's iOS / Android app. */
+  wechatAppId: string | undefined;
 }
 
 /** The variables each function needs; others are ignored. */
@@ -63,6 +70,9 @@ export const ENV = {
   STRIPE_MAX_NETWORK_RETRIES: 'STRIPE_MAX_NETWORK_RETRIES',
   PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT',
   AWS_SESSION_TOKEN: 'AWS_SESSION_TOKEN',
+  PAYMENT_API: 'PAYMENT_API',
+  PAYMENT_EXPIRY_SECONDS: 'PAYMENT_EXPIRY_SECONDS',
+  WECHAT_APP_ID: 'WECHAT_APP_ID',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -122,6 +132,13 @@ export function loadConfig(need: readonly ConfigNeed[], env: Env = process.env):
     }
   }
 
+  const paymentApi = (env[ENV.PAYMENT_API]?.trim() || 'payment_intents') as PaymentApi;
+  if (!PAYMENT_APIS.includes(paymentApi)) problems.push(`${ENV.PAYMENT_API} must be one of ${PAYMENT_APIS.join(', ')}`);
+  const wechatAppId = env[ENV.WECHAT_APP_ID]?.trim() || undefined;
+  // WeChat Open Platform app ids look like wx + 16 hex characters.
+  if (wechatAppId !== undefined && !/^wx[0-9a-zA-Z]{16}$/.test(wechatAppId))
+    problems.push(`${ENV.WECHAT_APP_ID} must be a WeChat app id (wx followed by 16 characters)`);
+
   const config: Config = {
     tableName: get(ENV.TABLE_NAME, has('store')),
     queueUrl: get(ENV.QUEUE_URL, has('queue')),
@@ -142,6 +159,14 @@ export function loadConfig(need: readonly ConfigNeed[], env: Env = process.env):
       ? int(ENV.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, 2773, 1, 65535)
       : undefined,
     sessionToken: env[ENV.AWS_SESSION_TOKEN],
+    paymentApi,
+    paymentExpirySeconds: int(
+      ENV.PAYMENT_EXPIRY_SECONDS,
+      PAYMENT_EXPIRY_SECONDS.default,
+      PAYMENT_EXPIRY_SECONDS.min,
+      PAYMENT_EXPIRY_SECONDS.max,
+    ),
+    wechatAppId,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

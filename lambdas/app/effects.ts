@@ -2,18 +2,22 @@ import {
   type ChargeObservation,
   chargeKey,
   type Effect,
+  type IntentObservation,
   type Order,
   type OrderEvent,
   type SourceObservation,
   type TimerKind,
   timerEventId,
+  timerEventType,
 } from '../domain/index.js';
 import {
   type ChargeResult,
   NotFound,
   PaymentDeclined,
+  type PaymentIntentState,
   SourceNotChargeable,
   type TimerSpec,
+  TransientError,
   type WorkMessage,
 } from '../ports/index.js';
 import type { Deps } from './deps.js';
@@ -30,7 +34,7 @@ export function timerMessage(orderId: string, kind: TimerKind, at: string): Work
   return {
     groupId: orderId,
     dedupId: id,
-    event: { type: kind === 'pending_expired' ? 'timer.pending_expired' : 'timer.deadline', id, at, orderId },
+    event: { type: timerEventType(kind), id, at, orderId },
   };
 }
 
@@ -91,9 +95,15 @@ export async function runEffects(deps: Deps, order: Order, effects: Effect[]): P
       case 'refund':
         await deps.gateway.refund({
           orderId: effect.orderId,
-          chargeId: effect.chargeId,
+          ...(effect.chargeId ? { chargeId: effect.chargeId } : {}),
+          ...(effect.paymentIntentId ? { paymentIntentId: effect.paymentIntentId } : {}),
           idempotencyKey: effect.idempotencyKey,
         });
+        break;
+      case 'cancelPaymentIntent':
+        // Whatever it answers is fine: canceled is what we asked; a success that beat us arrives
+        // as its own webhook and is refunded (the order is terminal).
+        await deps.gateway.cancelPaymentIntent(effect.paymentIntentId);
         break;
       case 'charge': {
         const at = deps.clock.now().toISOString();
@@ -113,12 +123,48 @@ export async function runEffects(deps: Deps, order: Order, effects: Effect[]): P
   return follow;
 }
 
+const intentObservation = (pi: PaymentIntentState): IntentObservation | undefined => {
+  if (pi.status !== 'canceled' && pi.status !== 'succeeded' && pi.status !== 'processing') return undefined;
+  return {
+    kind: 'payment_intent',
+    status: pi.status,
+    amount: pi.amount,
+    currency: pi.currency,
+    livemode: pi.livemode,
+    ...(pi.chargeId ? { chargeId: pi.chargeId } : {}),
+  };
+};
+
+/**
+ * PaymentIntents: cancel the PaymentIntent unless the customer paid first, and report what it is
+ * now. Done before the decision is written; a crash after the cancel finds it canceled next time.
+ */
+async function cancelAndObserve(deps: Deps, paymentIntentId: string): Promise<IntentObservation> {
+  const pi = await deps.gateway.cancelPaymentIntent(paymentIntentId);
+  const obs = intentObservation(pi);
+  if (obs === undefined) {
+    throw new TransientError(`PaymentIntent ${paymentIntentId} is still ${pi.status} after a cancel; retrying.`);
+  }
+  return obs;
+}
+
 /** "Timers do not cancel blindly": what Stripe says now, for the state machine to decide on. */
 export async function observe(deps: Deps, order: Order, event: OrderEvent): Promise<OrderEvent> {
+  const pay = order.payment;
+  if (pay.api === 'payment_intents') {
+    if (
+      (event.type === 'timer.pending_expired' && order.status === 'pending') ||
+      (event.type === 'timer.recheck' && order.status === 'charging') ||
+      (event.type === 'merchant.cancel' && order.status === 'pending')
+    ) {
+      return { ...event, observation: await cancelAndObserve(deps, pay.paymentIntentId) };
+    }
+    return event;
+  }
   if (event.type === 'timer.pending_expired' && order.status === 'pending') {
     let status: SourceObservation['status'];
     try {
-      status = await deps.gateway.getSourceStatus(order.payment.sourceId);
+      status = await deps.gateway.getSourceStatus(pay.sourceId);
     } catch (e) {
       if (!(e instanceof NotFound)) throw e;
       status = 'canceled';
@@ -126,12 +172,12 @@ export async function observe(deps: Deps, order: Order, event: OrderEvent): Prom
     return { ...event, observation: { kind: 'source', status } };
   }
   if (event.type === 'timer.deadline' && (order.status === 'chargeable' || order.status === 'charging')) {
-    return { ...event, observation: await observeCharge(deps, order) };
+    return { ...event, observation: await observeCharge(deps, order, pay.sourceId) };
   }
   return event;
 }
 
-async function observeCharge(deps: Deps, order: Order): Promise<ChargeObservation> {
+async function observeCharge(deps: Deps, order: Order, sourceId: string): Promise<ChargeObservation> {
   try {
     // A charge we know of is read; otherwise it is re-sent with its idempotency key, which
     // returns the charge if the first attempt reached Stripe and creates it if not.
@@ -140,7 +186,7 @@ async function observeCharge(deps: Deps, order: Order): Promise<ChargeObservatio
         ? await deps.gateway.getCharge(order.chargeId)
         : await deps.gateway.charge({
             orderId: order.id,
-            sourceId: order.payment.sourceId,
+            sourceId,
             amount: order.amount,
             currency: order.currency,
             idempotencyKey: chargeKey(order.id),

@@ -15,10 +15,11 @@ export const MAX_CONFLICT_RETRIES = 8;
 
 async function locate(deps: Deps, event: OrderEvent): Promise<Order | undefined> {
   if (event.orderId !== undefined) return deps.store.get(event.orderId);
-  if (event.sourceId !== undefined) {
-    const bySource = await deps.store.getBySourceId(event.sourceId);
+  const paymentObjectId = event.sourceId ?? event.paymentIntentId;
+  if (paymentObjectId !== undefined) {
+    const byPayment = await deps.store.getByPaymentId(paymentObjectId);
     // The index is eventually consistent; the decision reads the item itself.
-    return bySource ? deps.store.get(bySource.id) : undefined;
+    return byPayment ? deps.store.get(byPayment.id) : undefined;
   }
   return undefined;
 }

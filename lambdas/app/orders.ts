@@ -7,6 +7,9 @@ import {
   ORDER_ID_METADATA_KEY,
   type Order,
   OrderNotFoundError,
+  type PaymentApi,
+  type PaymentInfo,
+  paymentIntentKey,
   sourceKey,
   validateNewOrder,
 } from '../domain/index.js';
@@ -40,38 +43,63 @@ async function replay(deps: Deps, orderId: string, request: string, stored: stri
 }
 
 /**
- * Validates the request, creates the Stripe source (idempotency key `source-<orderId>`), stores
- * the order and schedules its pending-expiry timer.
+ * Validates the request, creates the Stripe payment — a PaymentIntent created and confirmed in one
+ * call (idempotency key `pi-<orderId>`) or a source (`source-<orderId>`), per the request's
+ * `stripeApi` or the deployment's default — stores the order and schedules its expiry timer.
  */
 export async function createOrder(
   deps: Deps,
   input: NewOrderInput,
   idempotencyKey?: string,
 ): Promise<CreateOrderResult> {
-  const valid = validateNewOrder(input);
-  const request = canonical(valid);
+  const api: PaymentApi = input.stripeApi ?? deps.settings.paymentApi;
+  const valid = validateNewOrder({ ...input, stripeApi: api }, { wechatAppId: deps.settings.wechatAppId });
+  // The request as the client sent it (not the deployment's default), so a replay still matches
+  // after the default changes.
+  const request = canonical({ ...valid, stripeApi: input.stripeApi });
   if (idempotencyKey !== undefined) {
     const seen = await deps.store.getByIdempotencyKey(idempotencyKey);
     if (seen) return replay(deps, seen.orderId, request, seen.request);
   }
   const orderId = deps.ids.orderId();
   const metadata = { ...(valid.metadata ?? {}) };
-  const source = await deps.gateway.createSource({
+  const common = {
     orderId,
-    type: valid.paymentMethod,
     amount: valid.amount,
     currency: valid.currency,
     ...(valid.returnUrl !== undefined ? { returnUrl: valid.returnUrl } : {}),
     ...(valid.statementDescriptor !== undefined ? { statementDescriptor: valid.statementDescriptor } : {}),
     metadata: { ...metadata, [ORDER_ID_METADATA_KEY]: orderId },
-    idempotencyKey: sourceKey(orderId),
-  });
-  const now = deps.clock.now();
-  const payment = {
-    sourceId: source.id,
-    ...(source.qrCodeUrl ? { qrCodeUrl: source.qrCodeUrl } : {}),
-    ...(source.redirectUrl ? { redirectUrl: source.redirectUrl } : {}),
   };
+  let payment: PaymentInfo;
+  let livemode: boolean;
+  if (api === 'payment_intents') {
+    const pi = await deps.gateway.createPaymentIntent({
+      ...common,
+      method: valid.paymentMethod,
+      ...(valid.paymentMethod === 'wechat' ? { client: valid.client ?? 'web' } : {}),
+      ...(valid.client !== undefined && valid.client !== 'web' && deps.settings.wechatAppId
+        ? { wechatAppId: deps.settings.wechatAppId }
+        : {}),
+      idempotencyKey: paymentIntentKey(orderId),
+    });
+    payment = pi.payment;
+    livemode = pi.livemode;
+  } else {
+    const source = await deps.gateway.createSource({
+      ...common,
+      type: valid.paymentMethod,
+      idempotencyKey: sourceKey(orderId),
+    });
+    payment = {
+      api: 'sources',
+      sourceId: source.id,
+      ...(source.qrCodeUrl ? { qrCodeUrl: source.qrCodeUrl } : {}),
+      ...(source.redirectUrl ? { redirectUrl: source.redirectUrl } : {}),
+    };
+    livemode = source.livemode;
+  }
+  const now = deps.clock.now();
   const d = decide(
     undefined,
     {
@@ -82,12 +110,13 @@ export async function createOrder(
       amount: valid.amount,
       currency: valid.currency,
       paymentMethod: valid.paymentMethod,
-      livemode: source.livemode,
+      livemode,
       clientSecret: deps.ids.clientSecret(orderId),
       payment,
       metadata,
       ...(valid.returnUrl !== undefined ? { returnUrl: valid.returnUrl } : {}),
       ...(valid.statementDescriptor !== undefined ? { statementDescriptor: valid.statementDescriptor } : {}),
+      ...(api === 'payment_intents' ? { expiresInSeconds: deps.settings.paymentExpirySeconds } : {}),
     },
     now,
   );
@@ -98,8 +127,9 @@ export async function createOrder(
       idempotencyKey !== undefined ? { key: idempotencyKey, orderId, request } : undefined,
     );
   } catch (e) {
-    // A concurrent request with the same key won; answer as it did. (Our source stays
-    // pending and Stripe cancels it after an hour.)
+    // A concurrent request with the same key won; answer as it did. (Our source or PaymentIntent
+    // stays unpaid: Stripe cancels a pending source after an hour; the PaymentIntent's QR code
+    // expires and no order points at it.)
     if (e instanceof ConflictError && idempotencyKey !== undefined) {
       const seen = await deps.store.getByIdempotencyKey(idempotencyKey);
       if (seen) return replay(deps, seen.orderId, request, seen.request);
@@ -131,7 +161,11 @@ export async function getOrderForCustomer(
   return order;
 }
 
-/** Merchant cancel: allowed while pending or chargeable, else ORDER_NOT_CANCELABLE. */
+/**
+ * Merchant cancel: allowed while pending or chargeable, else ORDER_NOT_CANCELABLE. A PaymentIntents
+ * order cancels its PaymentIntent first; when Stripe says the customer has paid already, the
+ * order is written `paid` and the cancel is refused like any paid order's.
+ */
 export async function cancelOrder(deps: Deps, orderId: string): Promise<Order> {
   if (!isOrderId(orderId)) throw new OrderNotFoundError(orderId);
   const r = await handleEvent(deps, {
@@ -142,5 +176,11 @@ export async function cancelOrder(deps: Deps, orderId: string): Promise<Order> {
   });
   if (r.outcome === 'unknown_order') throw new OrderNotFoundError(orderId);
   if (r.outcome === 'rejected') throw r.error;
+  if (r.order.status !== 'canceled') {
+    throw new DomainError(
+      'ORDER_NOT_CANCELABLE',
+      `Order ${orderId} is ${r.order.status}: the customer paid before the cancel reached Stripe.`,
+    );
+  }
   return r.order;
 }

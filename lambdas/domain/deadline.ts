@@ -36,3 +36,25 @@ export function chargeDeadline(chargeableAt: Date): Date {
 export function pendingExpiry(createdAt: Date): Date {
   return new Date(createdAt.getTime() + HOUR_MS);
 }
+
+/**
+ * PaymentIntents: Stripe captures as soon as the customer authorizes, so there is no charge
+ * deadline; the order instead expires unpaid after a merchant-chosen time (setting
+ * PAYMENT_EXPIRY_SECONDS), when its timer cancels the PaymentIntent.
+ */
+export const PAYMENT_EXPIRY_SECONDS = { default: 3600, min: 300, max: 7200 } as const;
+
+export function paymentExpiry(createdAt: Date, seconds: number): Date {
+  return new Date(createdAt.getTime() + seconds * 1000);
+}
+
+/**
+ * A PaymentIntent that is `processing` cannot be canceled and ends by itself with a
+ * `payment_intent.succeeded` or `payment_intent.payment_failed` webhook; this is when we look
+ * again in case those are slow. https://docs.stripe.com/payments/paymentintents/lifecycle
+ */
+export const PAYMENT_RECHECK_MS = 30 * 60 * 1000;
+
+export function recheckAt(from: Date): Date {
+  return new Date(from.getTime() + PAYMENT_RECHECK_MS);
+}

@@ -16,10 +16,18 @@ export type Effect =
       idempotencyKey: string;
     }
   | {
+      /** Refund the charge, or (PaymentIntents, when the charge id is not known) the PaymentIntent's charge. */
       type: 'refund';
       orderId: string;
-      chargeId: string;
+      chargeId?: string;
+      paymentIntentId?: string;
       idempotencyKey: string;
+    }
+  | {
+      /** Leave no live PaymentIntent behind a terminal order; already canceled or succeeded is done. */
+      type: 'cancelPaymentIntent';
+      orderId: string;
+      paymentIntentId: string;
     }
   | { type: 'scheduleTimer'; orderId: string; kind: TimerKind; name: string; at: string }
   | { type: 'deleteTimer'; orderId: string; kind: TimerKind; name: string }
@@ -30,3 +38,4 @@ export type EffectType = Effect['type'];
 export const chargeKey = (orderId: string): string => `charge-${orderId}`;
 export const refundKey = (orderId: string): string => `refund-${orderId}`;
 export const sourceKey = (orderId: string): string => `source-${orderId}`;
+export const paymentIntentKey = (orderId: string): string => `pi-${orderId}`;

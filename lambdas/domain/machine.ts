@@ -1,27 +1,33 @@
 /**
- * The order state machine of DESIGN.md, as one pure function:
+ * The order state machine (docs/architecture.md, "State machine"), as one pure function:
  * `decide(order | undefined, event, now)` → the next order and the effects to run, a recorded
  * no-op, a duplicate, or a typed rejection. No I/O, no clock: `now` is an argument.
  *
- * Every (state × event) pair is spelled out in `RULES`; the table test enumerates them all.
+ * Both Stripe APIs run through it. An order keeps the API it was created with
+ * (`order.payment.api`); events of the other API are recorded and ignored. Every
+ * (state × event) pair is spelled out in `RULES`, each rule typed by its own event, so a new
+ * event type is one row per state and the compiler lists the states that lack it. The table
+ * test enumerates every pair.
  */
-import { chargeDeadline, pendingExpiry } from './deadline.js';
+import { chargeDeadline, paymentExpiry, pendingExpiry, recheckAt } from './deadline.js';
 import { chargeKey, type Effect, refundKey } from './effects.js';
 import { DomainError } from './errors.js';
-import type {
-  ChargeInfo,
-  ChargeObservation,
-  LifecycleEventType,
-  OrderCreated,
-  OrderEvent,
-  OrderEventType,
-  SourceChargeable,
-  SourceObservation,
+import {
+  apiOfEventType,
+  type ChargeInfo,
+  type IntentObservation,
+  type LifecycleEventType,
+  type OrderCreated,
+  type OrderEvent,
+  type OrderEventOf,
+  type OrderEventType,
+  timerKindOf,
 } from './events.js';
 import {
   type CancelReason,
   type FailureReason,
   type HistoryEntry,
+  type IntentPayment,
   type Order,
   type OrderStatus,
   summarize,
@@ -42,8 +48,10 @@ export type Decision =
   | { kind: 'duplicate'; order: Order; replay: Effect[] }
   | { kind: 'rejected'; error: DomainError };
 
-type Rule = (order: Order, event: OrderEvent) => Outcome;
 type ExistingEventType = Exclude<OrderEventType, 'order.created'>;
+/** A rule sees the event of its own type. */
+type Rule<T extends ExistingEventType> = (order: Order, event: OrderEventOf<T>) => Outcome;
+type RuleSet = { [T in ExistingEventType]: Rule<T> };
 
 const to = (status: OrderStatus, patch?: Partial<Order>, extra?: Effect[]): Outcome => {
   const o: Outcome = { kind: 'to', status };
@@ -52,6 +60,7 @@ const to = (status: OrderStatus, patch?: Partial<Order>, extra?: Effect[]): Outc
   return o;
 };
 const ignore = (reason: string): Outcome => ({ kind: 'ignore', reason });
+const ignored = (reason: string) => (): Outcome => ignore(reason);
 const notCancelable = (o: Order): Outcome => ({
   kind: 'reject',
   error: new DomainError(
@@ -59,66 +68,95 @@ const notCancelable = (o: Order): Outcome => ({
     `Order ${o.id} is ${o.status}; only pending or chargeable orders can be canceled.`,
   ),
 });
-const fail = (reason: FailureReason): Outcome => to('failed', { failureReason: reason });
+const fail = (reason: FailureReason, patch: Partial<Order> = {}, extra?: Effect[]): Outcome =>
+  to('failed', { ...patch, failureReason: reason }, extra);
 const cancel = (reason: CancelReason): Outcome => to('canceled', { cancelReason: reason });
 
 const sameCurrency = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-/** A charge event about another source is not about this order's payment. */
-const foreign = (o: Order, e: OrderEvent): boolean => {
-  const c = e as Partial<ChargeInfo>;
-  return c.chargeSourceId !== undefined && c.chargeSourceId !== o.payment.sourceId;
-};
-/** Likewise a source event about another source (one carrying our order id that we never created). */
-const foreignSource = (o: Order, e: OrderEvent): boolean =>
-  e.type.startsWith('source.') && e.sourceId !== undefined && e.sourceId !== o.payment.sourceId;
-const chargeIdOf = (e: OrderEvent): Partial<Order> => {
-  const c = e as Partial<ChargeInfo>;
-  return c.chargeId ? { chargeId: c.chargeId } : {};
-};
+/** A charge event about another source or PaymentIntent is not about this order's payment. */
+const foreign = (o: Order, c: ChargeInfo): boolean =>
+  o.payment.api === 'sources'
+    ? c.chargeSourceId !== undefined && c.chargeSourceId !== o.payment.sourceId
+    : c.chargePaymentIntentId !== undefined && c.chargePaymentIntentId !== o.payment.paymentIntentId;
+/** Likewise a source or PaymentIntent event about an object carrying our order id that we never created. */
+const foreignObject = (o: Order, e: OrderEvent): boolean =>
+  (e.sourceId !== undefined && e.type.startsWith('source.') && o.payment.api === 'sources'
+    ? e.sourceId !== o.payment.sourceId
+    : false) ||
+  (e.paymentIntentId !== undefined && e.type.startsWith('payment_intent.') && o.payment.api === 'payment_intents'
+    ? e.paymentIntentId !== o.payment.paymentIntentId
+    : false);
+const chargeIdOf = (c: ChargeInfo): Partial<Order> => (c.chargeId ? { chargeId: c.chargeId } : {});
 const withDeadline = (chargeableAt: Date): Partial<Order> => ({
   chargeableAt: chargeableAt.toISOString(),
   deadline: chargeDeadline(chargeableAt).toISOString(),
 });
+const intentOf = (o: Order): IntentPayment | undefined => (o.payment.api === 'payment_intents' ? o.payment : undefined);
+
+/** The money's amount, currency and livemode against the order's: the first difference, if any. */
+const mismatch = (o: Order, m: { amount: number; currency: string; livemode: boolean }): FailureReason | undefined =>
+  m.amount !== o.amount
+    ? 'amount_mismatch'
+    : !sameCurrency(m.currency, o.currency)
+      ? 'currency_mismatch'
+      : m.livemode !== o.livemode
+        ? 'livemode_mismatch'
+        : undefined;
+
+const refundEffect = (o: Order, chargeId: string | undefined): Effect => {
+  const pi = intentOf(o);
+  return {
+    type: 'refund',
+    orderId: o.id,
+    ...(chargeId ? { chargeId } : {}),
+    ...(!chargeId && pi ? { paymentIntentId: pi.paymentIntentId } : {}),
+    idempotencyKey: refundKey(o.id),
+  };
+};
+
+// ------------------------------------------------------------------------------------------ Sources
 
 /** `source.chargeable` on a pending order: check the source against the order, then charge. */
-const becomeChargeable: Rule = (o, e) => {
-  const s = e as SourceChargeable;
-  if (s.amount !== o.amount) return fail('amount_mismatch');
-  if (!sameCurrency(s.currency, o.currency)) return fail('currency_mismatch');
-  if (s.livemode !== o.livemode) return fail('livemode_mismatch');
+const becomeChargeable: Rule<'source.chargeable'> = (o, s) => {
+  const wrong = mismatch(o, s);
+  if (wrong) return fail(wrong);
   return to('chargeable', withDeadline(new Date(s.at)), [chargeEffect(o)]);
 };
 
 const chargeEffect = (o: Order): Effect => ({
   type: 'charge',
   orderId: o.id,
-  sourceId: o.payment.sourceId,
+  sourceId: o.payment.api === 'sources' ? o.payment.sourceId : '',
   amount: o.amount,
   currency: o.currency,
   idempotencyKey: chargeKey(o.id),
 });
 
 /** Money moved for an order we will not fulfil: refund it. */
-const refundLateCharge: Rule = (o, e) => {
-  if (foreign(o, e)) return ignore('foreign_charge');
-  const { chargeId } = e as ChargeInfo;
-  return to('refunded', { chargeId }, [{ type: 'refund', orderId: o.id, chargeId, idempotencyKey: refundKey(o.id) }]);
-};
+const refundLateCharge: Rule<'charge.succeeded'> = (o, e) =>
+  foreign(o, e) ? ignore('foreign_charge') : to('refunded', { chargeId: e.chargeId }, [refundEffect(o, e.chargeId)]);
 
-const succeed: Rule = (o, e) => (foreign(o, e) ? ignore('foreign_charge') : to('paid', chargeIdOf(e)));
-const chargeFailed: Rule = (o, e) =>
-  foreign(o, e) ? ignore('foreign_charge') : to('failed', { ...chargeIdOf(e), failureReason: 'charge_failed' });
-const refunded: Rule = (o, e) => (foreign(o, e) ? ignore('foreign_charge') : to('refunded', chargeIdOf(e)));
+const succeed: Rule<'charge.succeeded'> = (o, e) =>
+  foreign(o, e) ? ignore('foreign_charge') : to('paid', chargeIdOf(e));
+const chargeFailed: Rule<'charge.failed'> = (o, e) =>
+  foreign(o, e)
+    ? ignore('foreign_charge')
+    : fail('charge_failed', { ...chargeIdOf(e), ...(e.failureCode ? { failureCode: e.failureCode } : {}) });
+const refunded: Rule<'charge.refunded'> = (o, e) =>
+  foreign(o, e) ? ignore('foreign_charge') : to('refunded', chargeIdOf(e));
 
 /**
- * Pending expiry reconciles with the source first. A source that became chargeable (or was
- * consumed) while its webhook is late is charged now; its deadline is computed from the
- * order's creation, a lower bound of the real `chargeableAt`, so it is never later than Stripe's.
+ * Pending expiry reconciles with Stripe first. Sources: a source that became chargeable (or was
+ * consumed) while its webhook is late is charged now; its deadline is computed from the order's
+ * creation, a lower bound of the real `chargeableAt`, so it is never later than Stripe's.
+ * PaymentIntents: the PaymentIntent was canceled unless the customer paid first.
  */
-const pendingExpired: Rule = (o, e) => {
-  const obs = (e as { observation?: SourceObservation }).observation;
-  if (obs?.kind !== 'source') return missingObservation(e);
+const pendingExpired: Rule<'timer.pending_expired'> = (o, e) => {
+  const obs = e.observation;
+  if (obs?.kind === 'payment_intent' && o.payment.api === 'payment_intents')
+    return afterCancelAttempt(o, obs, e.at, 'pending_expired');
+  if (obs?.kind !== 'source' || o.payment.api !== 'sources') return missingObservation(e);
   switch (obs.status) {
     case 'pending':
     case 'canceled':
@@ -133,9 +171,9 @@ const pendingExpired: Rule = (o, e) => {
 
 /** The deadline re-sent the charge with its idempotency key (or read the known charge). */
 const deadlineReached =
-  (pendingMeans: 'charging' | 'ignore'): Rule =>
+  (pendingMeans: 'charging' | 'ignore'): Rule<'timer.deadline'> =>
   (_o, e) => {
-    const obs = (e as { observation?: ChargeObservation }).observation;
+    const obs = e.observation;
     if (obs?.kind !== 'charge') return missingObservation(e);
     switch (obs.outcome) {
       case 'succeeded':
@@ -143,7 +181,10 @@ const deadlineReached =
       case 'pending':
         return pendingMeans === 'charging' ? to('charging', { chargeId: obs.chargeId }) : ignore('charge_pending');
       case 'failed':
-        return to('failed', { ...(obs.chargeId ? { chargeId: obs.chargeId } : {}), failureReason: 'charge_failed' });
+        return fail('charge_failed', {
+          ...(obs.chargeId ? { chargeId: obs.chargeId } : {}),
+          ...(obs.failureCode ? { failureCode: obs.failureCode } : {}),
+        });
       case 'source_not_chargeable':
         return cancel('deadline_passed');
     }
@@ -154,7 +195,63 @@ const missingObservation = (e: OrderEvent): Outcome => ({
   error: new DomainError('INVALID_TRANSITION', `${e.type} needs an observation of Stripe to decide.`),
 });
 
-const RULES: Record<OrderStatus, Record<ExistingEventType, Rule>> = {
+// ----------------------------------------------------------------------------------- PaymentIntents
+
+/** Stripe captured: paid, unless the money differs from the order, which is refunded. */
+const paidIfMatching = (
+  o: Order,
+  m: { amount: number; currency: string; livemode: boolean; chargeId?: string | undefined },
+): Outcome => {
+  const wrong = mismatch(o, m);
+  const charge = m.chargeId ? { chargeId: m.chargeId } : {};
+  if (wrong) return fail(wrong, charge, [refundEffect(o, m.chargeId)]);
+  return to('paid', charge);
+};
+
+const intentSucceeded: Rule<'payment_intent.succeeded'> = (o, e) => paidIfMatching(o, e);
+
+/** A success that lands after the order ended unpaid: the money goes back. */
+const refundLateIntent: Rule<'payment_intent.succeeded'> = (o, e) =>
+  to('refunded', e.chargeId ? { chargeId: e.chargeId } : {}, [refundEffect(o, e.chargeId)]);
+
+const intentProcessing: Rule<'payment_intent.processing'> = (_o, e) =>
+  to('charging', { recheckAt: recheckAt(new Date(e.at)).toISOString() });
+
+/** The attempt failed or expired: the order fails, and its PaymentIntent is canceled so nobody pays later. */
+const intentFailed: Rule<'payment_intent.payment_failed'> = (o, e) =>
+  fail(
+    e.failureCode === 'payment_intent_payment_attempt_expired' ? 'payment_expired' : 'declined',
+    e.failureCode ? { failureCode: e.failureCode } : {},
+    [{ type: 'cancelPaymentIntent', orderId: o.id, paymentIntentId: e.paymentIntentId }],
+  );
+
+/**
+ * After the expiry timer, a re-check or a merchant cancel tried to cancel the PaymentIntent. A
+ * cancel that Stripe refused because the PaymentIntent had just succeeded ends `paid`.
+ */
+const afterCancelAttempt = (o: Order, obs: IntentObservation, at: string, reason: CancelReason): Outcome => {
+  switch (obs.status) {
+    case 'succeeded':
+      return paidIfMatching(o, obs);
+    case 'processing':
+      return o.status === 'charging'
+        ? ignore('still_processing')
+        : to('charging', { recheckAt: recheckAt(new Date(at)).toISOString() });
+    case 'canceled':
+      return cancel(reason);
+  }
+};
+
+const recheck: Rule<'timer.recheck'> = (o, e) =>
+  e.observation === undefined ? missingObservation(e) : afterCancelAttempt(o, e.observation, e.at, 'pending_expired');
+
+/** Sources: nothing to ask Stripe. PaymentIntents: the PaymentIntent is canceled first. */
+const merchantCancel: Rule<'merchant.cancel'> = (o, e) => {
+  if (o.payment.api === 'sources') return cancel('merchant');
+  return e.observation === undefined ? missingObservation(e) : afterCancelAttempt(o, e.observation, e.at, 'merchant');
+};
+
+const RULES: Record<OrderStatus, RuleSet> = {
   pending: {
     'source.chargeable': becomeChargeable,
     'source.failed': () => fail('declined'),
@@ -168,14 +265,20 @@ const RULES: Record<OrderStatus, Record<ExistingEventType, Rule>> = {
         : to('charging', { ...chargeIdOf(e), ...withDeadline(new Date(o.createdAt)) }),
     'charge.failed': chargeFailed,
     'charge.refunded': refunded,
-    'charge.dispute.created': () => ignore('recorded'),
+    'charge.dispute.created': ignored('recorded'),
+    'payment_intent.succeeded': intentSucceeded,
+    'payment_intent.processing': intentProcessing,
+    'payment_intent.payment_failed': intentFailed,
+    'payment_intent.canceled': () => cancel('payment_intent_canceled'),
+    'payment_intent.requires_action': ignored('recorded'),
     'timer.pending_expired': pendingExpired,
-    'timer.deadline': () => ignore('not_chargeable_yet'),
-    'merchant.cancel': () => cancel('merchant'),
+    'timer.deadline': ignored('not_chargeable_yet'),
+    'timer.recheck': ignored('not_processing'),
+    'merchant.cancel': merchantCancel,
   },
   chargeable: {
-    'source.chargeable': () => ignore('already_chargeable'),
-    'source.failed': () => ignore('already_chargeable'),
+    'source.chargeable': ignored('already_chargeable'),
+    'source.failed': ignored('already_chargeable'),
     // Stripe cancels a chargeable source that was not charged in time; a consumed source is
     // never canceled, so no charge of ours succeeded.
     'source.canceled': () => cancel('source_canceled'),
@@ -183,90 +286,151 @@ const RULES: Record<OrderStatus, Record<ExistingEventType, Rule>> = {
     'charge.pending': (o, e) => (foreign(o, e) ? ignore('foreign_charge') : to('charging', chargeIdOf(e))),
     'charge.failed': chargeFailed,
     'charge.refunded': refunded,
-    'charge.dispute.created': () => ignore('recorded'),
-    'timer.pending_expired': () => ignore('no_longer_pending'),
+    'charge.dispute.created': ignored('recorded'),
+    // Only Sources orders are ever chargeable; PaymentIntent events never reach one.
+    'payment_intent.succeeded': ignored('other_api'),
+    'payment_intent.processing': ignored('other_api'),
+    'payment_intent.payment_failed': ignored('other_api'),
+    'payment_intent.canceled': ignored('other_api'),
+    'payment_intent.requires_action': ignored('other_api'),
+    'timer.pending_expired': ignored('no_longer_pending'),
     'timer.deadline': deadlineReached('charging'),
+    'timer.recheck': ignored('other_api'),
     // Allowed: a charge in flight that still succeeds is refunded automatically.
     'merchant.cancel': () => cancel('merchant'),
   },
   charging: {
-    'source.chargeable': () => ignore('already_charging'),
-    'source.failed': () => ignore('already_charging'),
-    'source.canceled': () => ignore('already_charging'),
+    'source.chargeable': ignored('already_charging'),
+    'source.failed': ignored('already_charging'),
+    'source.canceled': ignored('already_charging'),
     'charge.succeeded': succeed,
-    'charge.pending': () => ignore('already_charging'),
+    'charge.pending': ignored('already_charging'),
     'charge.failed': chargeFailed,
     'charge.refunded': refunded,
-    'charge.dispute.created': () => ignore('recorded'),
-    'timer.pending_expired': () => ignore('no_longer_pending'),
+    'charge.dispute.created': ignored('recorded'),
+    'payment_intent.succeeded': intentSucceeded,
+    'payment_intent.processing': ignored('already_charging'),
+    'payment_intent.payment_failed': intentFailed,
+    'payment_intent.canceled': () => cancel('payment_intent_canceled'),
+    'payment_intent.requires_action': ignored('recorded'),
+    'timer.pending_expired': ignored('no_longer_pending'),
     'timer.deadline': deadlineReached('ignore'),
+    'timer.recheck': recheck,
     'merchant.cancel': notCancelable,
   },
   paid: {
-    'source.chargeable': () => ignore('already_paid'),
-    'source.failed': () => ignore('already_paid'),
-    'source.canceled': () => ignore('already_paid'),
-    'charge.succeeded': () => ignore('already_paid'),
-    'charge.pending': () => ignore('already_paid'),
-    'charge.failed': () => ignore('already_paid'),
+    'source.chargeable': ignored('already_paid'),
+    'source.failed': ignored('already_paid'),
+    'source.canceled': ignored('already_paid'),
+    'charge.succeeded': ignored('already_paid'),
+    'charge.pending': ignored('already_paid'),
+    'charge.failed': ignored('already_paid'),
     // "paid wins over anything but a refund" (a refund made in the Stripe Dashboard).
     'charge.refunded': refunded,
-    'charge.dispute.created': () => ignore('recorded'),
-    'timer.pending_expired': () => ignore('already_paid'),
-    'timer.deadline': () => ignore('already_paid'),
+    'charge.dispute.created': ignored('recorded'),
+    'payment_intent.succeeded': ignored('already_paid'),
+    'payment_intent.processing': ignored('already_paid'),
+    'payment_intent.payment_failed': ignored('already_paid'),
+    'payment_intent.canceled': ignored('already_paid'),
+    'payment_intent.requires_action': ignored('already_paid'),
+    'timer.pending_expired': ignored('already_paid'),
+    'timer.deadline': ignored('already_paid'),
+    'timer.recheck': ignored('already_paid'),
     'merchant.cancel': notCancelable,
   },
   failed: {
-    'source.chargeable': () => ignore('already_failed'),
-    'source.failed': () => ignore('already_failed'),
-    'source.canceled': () => ignore('already_failed'),
+    'source.chargeable': ignored('already_failed'),
+    'source.failed': ignored('already_failed'),
+    'source.canceled': ignored('already_failed'),
     'charge.succeeded': refundLateCharge,
-    'charge.pending': () => ignore('already_failed'),
-    'charge.failed': () => ignore('already_failed'),
-    'charge.refunded': () => ignore('already_failed'),
-    'charge.dispute.created': () => ignore('recorded'),
-    'timer.pending_expired': () => ignore('already_failed'),
-    'timer.deadline': () => ignore('already_failed'),
+    'charge.pending': ignored('already_failed'),
+    'charge.failed': ignored('already_failed'),
+    'charge.refunded': ignored('already_failed'),
+    'charge.dispute.created': ignored('recorded'),
+    // A mismatched success already failed the order and refunded; a success after a decline is refunded.
+    'payment_intent.succeeded': (o, e) =>
+      o.failureReason?.endsWith('_mismatch') ? ignore('already_failed') : refundLateIntent(o, e),
+    'payment_intent.processing': ignored('already_failed'),
+    'payment_intent.payment_failed': ignored('already_failed'),
+    'payment_intent.canceled': ignored('already_failed'),
+    'payment_intent.requires_action': ignored('already_failed'),
+    'timer.pending_expired': ignored('already_failed'),
+    'timer.deadline': ignored('already_failed'),
+    'timer.recheck': ignored('already_failed'),
     'merchant.cancel': notCancelable,
   },
   canceled: {
-    'source.chargeable': () => ignore('already_canceled'),
-    'source.failed': () => ignore('already_canceled'),
-    'source.canceled': () => ignore('already_canceled'),
+    'source.chargeable': ignored('already_canceled'),
+    'source.failed': ignored('already_canceled'),
+    'source.canceled': ignored('already_canceled'),
     'charge.succeeded': refundLateCharge,
-    'charge.pending': () => ignore('already_canceled'),
-    'charge.failed': () => ignore('already_canceled'),
-    'charge.refunded': () => ignore('already_canceled'),
-    'charge.dispute.created': () => ignore('recorded'),
-    'timer.pending_expired': () => ignore('already_canceled'),
-    'timer.deadline': () => ignore('already_canceled'),
-    'merchant.cancel': () => ignore('already_canceled'),
+    'charge.pending': ignored('already_canceled'),
+    'charge.failed': ignored('already_canceled'),
+    'charge.refunded': ignored('already_canceled'),
+    'charge.dispute.created': ignored('recorded'),
+    'payment_intent.succeeded': refundLateIntent,
+    'payment_intent.processing': ignored('already_canceled'),
+    'payment_intent.payment_failed': ignored('already_canceled'),
+    'payment_intent.canceled': ignored('already_canceled'),
+    'payment_intent.requires_action': ignored('already_canceled'),
+    'timer.pending_expired': ignored('already_canceled'),
+    'timer.deadline': ignored('already_canceled'),
+    'timer.recheck': ignored('already_canceled'),
+    'merchant.cancel': ignored('already_canceled'),
   },
   refunded: {
-    'source.chargeable': () => ignore('already_refunded'),
-    'source.failed': () => ignore('already_refunded'),
-    'source.canceled': () => ignore('already_refunded'),
-    'charge.succeeded': () => ignore('already_refunded'),
-    'charge.pending': () => ignore('already_refunded'),
-    'charge.failed': () => ignore('already_refunded'),
-    'charge.refunded': () => ignore('already_refunded'),
-    'charge.dispute.created': () => ignore('recorded'),
-    'timer.pending_expired': () => ignore('already_refunded'),
-    'timer.deadline': () => ignore('already_refunded'),
+    'source.chargeable': ignored('already_refunded'),
+    'source.failed': ignored('already_refunded'),
+    'source.canceled': ignored('already_refunded'),
+    'charge.succeeded': ignored('already_refunded'),
+    'charge.pending': ignored('already_refunded'),
+    'charge.failed': ignored('already_refunded'),
+    'charge.refunded': ignored('already_refunded'),
+    'charge.dispute.created': ignored('recorded'),
+    'payment_intent.succeeded': ignored('already_refunded'),
+    'payment_intent.processing': ignored('already_refunded'),
+    'payment_intent.payment_failed': ignored('already_refunded'),
+    'payment_intent.canceled': ignored('already_refunded'),
+    'payment_intent.requires_action': ignored('already_refunded'),
+    'timer.pending_expired': ignored('already_refunded'),
+    'timer.deadline': ignored('already_refunded'),
+    'timer.recheck': ignored('already_refunded'),
     'merchant.cancel': notCancelable,
   },
 };
 
+/**
+ * Runs the rule of the event's own type. The one place the event's type and its rule are paired
+ * (TypeScript cannot correlate `rules[event.type]` with `event` by itself).
+ */
+function dispatch(rules: RuleSet, order: Order, event: Exclude<OrderEvent, OrderCreated>): Outcome {
+  // Sound: RuleSet maps each type to the rule of that type, and `event` is of type `event.type`.
+  const r = rules[event.type] as (o: Order, e: OrderEvent) => Outcome;
+  return r(order, event);
+}
+
+/** On a PaymentIntents order the PaymentIntent's own events decide; its charge events are the timeline. */
+const CHARGE_RESULTS: readonly OrderEventType[] = ['charge.succeeded', 'charge.pending', 'charge.failed'];
+
 /** The outcome a rule gives, without bookkeeping; exported for the table test. */
 export function rule(status: OrderStatus, order: Order, event: OrderEvent): Outcome {
   if (event.type === 'order.created') return ignore('already_created');
-  if (foreignSource(order, event)) return ignore('foreign_source');
-  return RULES[status][event.type](order, event);
+  const api = apiOfEventType(event.type);
+  if (api !== undefined && api !== order.payment.api) return ignore('other_api');
+  if (foreignObject(order, event)) return ignore(api === 'sources' ? 'foreign_source' : 'foreign_payment_intent');
+  if (order.payment.api === 'payment_intents' && CHARGE_RESULTS.includes(event.type)) return ignore('recorded');
+  return dispatch(RULES[status], order, event);
 }
 
 /** Timers that exist while an order is in a state. */
-const timersOf = (s: OrderStatus): TimerKind[] =>
-  s === 'pending' ? ['pending_expired'] : s === 'chargeable' || s === 'charging' ? ['deadline'] : [];
+const timersOf = (o: Order): TimerKind[] => {
+  if (o.status === 'pending') return ['pending_expired'];
+  if (o.payment.api === 'payment_intents') return o.status === 'charging' ? ['recheck'] : [];
+  return o.status === 'chargeable' || o.status === 'charging' ? ['deadline'] : [];
+};
+
+const instantOf = (o: Order, kind: TimerKind): string | undefined =>
+  kind === 'pending_expired' ? o.pendingExpiresAt : kind === 'deadline' ? o.deadline : o.recheckAt;
 
 const LIFECYCLE: Partial<Record<OrderStatus, LifecycleEventType>> = {
   paid: 'order.paid',
@@ -306,7 +470,12 @@ function create(e: OrderCreated, now: Date): Decision {
     clientSecret: e.clientSecret,
     payment: e.payment,
     metadata: e.metadata,
-    pendingExpiresAt: pendingExpiry(createdAt).toISOString(),
+    // Stripe cancels a pending source after an hour; a PaymentIntent waits for as long as the
+    // merchant's setting says (the API passes it in).
+    pendingExpiresAt: (e.payment.api === 'payment_intents' && e.expiresInSeconds !== undefined
+      ? paymentExpiry(createdAt, e.expiresInSeconds)
+      : pendingExpiry(createdAt)
+    ).toISOString(),
     version: 1,
     history: [entry(e, null, 'pending', now)],
     outbox: { chain: [e.id], effects: [] },
@@ -377,10 +546,12 @@ export function decide(order: Order | undefined, event: OrderEvent, now: Date): 
  */
 function effectsOf(prev: Order, next: Order, event: OrderEvent, extra: Effect[]): Effect[] {
   const effects: Effect[] = [];
-  const before = timersOf(prev.status);
-  const after = timersOf(next.status);
+  const before = timersOf(prev);
+  const after = timersOf(next);
   const fired =
-    event.type === 'timer.pending_expired' ? 'pending_expired' : event.type === 'timer.deadline' ? 'deadline' : null;
+    event.type === 'timer.pending_expired' || event.type === 'timer.deadline' || event.type === 'timer.recheck'
+      ? timerKindOf(event.type)
+      : null;
   for (const kind of before) {
     if (!after.includes(kind) && kind !== fired) {
       effects.push({ type: 'deleteTimer', orderId: next.id, kind, name: timerName(next.id, kind) });
@@ -388,16 +559,16 @@ function effectsOf(prev: Order, next: Order, event: OrderEvent, extra: Effect[])
   }
   for (const kind of after) {
     if (!before.includes(kind)) {
-      const at = kind === 'pending_expired' ? next.pendingExpiresAt : next.deadline;
+      const at = instantOf(next, kind);
       if (at === undefined) throw new Error(`invariant: ${next.status} order ${next.id} has no ${kind} instant`);
       effects.push({ type: 'scheduleTimer', orderId: next.id, kind, name: timerName(next.id, kind), at });
     }
   }
-  effects.push(...extra.filter((x) => x.type === 'refund'));
+  effects.push(...extra.filter((x) => x.type !== 'charge'));
   const lifecycle = LIFECYCLE[next.status];
   if (lifecycle !== undefined && lifecycle !== LIFECYCLE[prev.status]) {
     effects.push({ type: 'publish', event: lifecycle, order: summarize(next) });
   }
-  effects.push(...extra.filter((x) => x.type !== 'refund'));
+  effects.push(...extra.filter((x) => x.type === 'charge'));
   return effects;
 }

@@ -3,6 +3,18 @@ import type { Effect } from './effects.js';
 export const PAYMENT_METHODS = ['wechat', 'alipay'] as const;
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 
+/**
+ * The Stripe API an order's payment lives on: PaymentIntents (Stripe's current API, the default)
+ * or the legacy Sources API, closed to new Stripe accounts but still run by existing merchants.
+ * An order keeps the API it was created with for its whole life (docs/architecture.md).
+ */
+export const PAYMENT_APIS = ['payment_intents', 'sources'] as const;
+export type PaymentApi = (typeof PAYMENT_APIS)[number];
+
+/** Where the customer's WeChat Pay runs: a browser (QR code) or the merchant's own app. */
+export const WECHAT_CLIENTS = ['web', 'ios', 'android'] as const;
+export type WechatClient = (typeof WECHAT_CLIENTS)[number];
+
 export const ORDER_STATUSES = ['pending', 'chargeable', 'charging', 'paid', 'failed', 'canceled', 'refunded'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
@@ -14,9 +26,17 @@ export type FailureReason =
   | 'charge_failed'
   | 'amount_mismatch'
   | 'currency_mismatch'
-  | 'livemode_mismatch';
+  | 'livemode_mismatch'
+  /** PaymentIntents: the customer's payment attempt expired before they paid (Stripe's code). */
+  | 'payment_expired';
 
-export type CancelReason = 'source_canceled' | 'pending_expired' | 'deadline_passed' | 'merchant';
+export type CancelReason =
+  | 'source_canceled'
+  /** PaymentIntents: the PaymentIntent was canceled outside this system (Dashboard, Stripe). */
+  | 'payment_intent_canceled'
+  | 'pending_expired'
+  | 'deadline_passed'
+  | 'merchant';
 
 /** One line of the order's timeline. `ignored` is set for events recorded without effect. */
 export interface HistoryEntry {
@@ -41,11 +61,54 @@ export interface Outbox {
   effects: Effect[];
 }
 
-export interface PaymentInfo {
+/** A Sources-API payment: one single-use source, charged by this system when chargeable. */
+export interface SourcePayment {
+  api: 'sources';
   sourceId: string;
   qrCodeUrl?: string;
   redirectUrl?: string;
 }
+
+/** WeChat Pay inside the merchant's Android app: the fields the WeChat SDK's PayReq takes. */
+export interface WechatAndroidApp {
+  appId: string;
+  nonceStr: string;
+  package: string;
+  partnerId: string;
+  prepayId: string;
+  sign: string;
+  timestamp: string;
+}
+
+/**
+ * A PaymentIntents payment, created and confirmed server side; Stripe captures when the customer
+ * authorizes. What the storefront shows comes from the PaymentIntent's `next_action`.
+ */
+export interface IntentPayment {
+  api: 'payment_intents';
+  paymentIntentId: string;
+  /** WeChat Pay, web: the string to encode as the QR code (`wechat_pay_display_qr_code.data`). */
+  qrCodeData?: string;
+  /** WeChat Pay, web: the same QR code as a PNG data URL. */
+  qrCodeImageDataUrl?: string;
+  /** WeChat Pay, web: Stripe's hosted page showing the QR code (a second scan: a fallback only). */
+  hostedInstructionsUrl?: string;
+  /** Alipay: send the customer here. */
+  redirectUrl?: string;
+  /** WeChat Pay in an iOS app, or Alipay in an app: the URL that opens the wallet app. */
+  nativeUrl?: string;
+  /** Alipay in an app: the data the Alipay SDK takes. */
+  nativeData?: string;
+  /** WeChat Pay in an Android app. */
+  wechatAndroid?: WechatAndroidApp;
+  /** WeChat Pay: the client the PaymentIntent was confirmed for. */
+  client?: WechatClient;
+}
+
+export type PaymentInfo = SourcePayment | IntentPayment;
+
+/** The Stripe object that carries the order's money: the source or the PaymentIntent. */
+export const paymentObjectId = (p: PaymentInfo): string => (p.api === 'sources' ? p.sourceId : p.paymentIntentId);
 
 export interface Order {
   id: string;
@@ -65,7 +128,11 @@ export interface Order {
   deadline?: string;
   pendingExpiresAt: string;
   failureReason?: FailureReason;
+  /** Stripe's own code for the failure (`decline_code`, `last_payment_error.code`), when it gave one. */
+  failureCode?: string;
   cancelReason?: CancelReason;
+  /** PaymentIntents: when a `processing` payment is looked at again. */
+  recheckAt?: string;
   version: number;
   history: HistoryEntry[];
   outbox: Outbox;
@@ -80,7 +147,11 @@ export interface OrderSummary {
   amount: number;
   currency: string;
   paymentMethod: PaymentMethod;
-  sourceId: string;
+  api: PaymentApi;
+  /** Sources API orders. */
+  sourceId?: string;
+  /** PaymentIntents orders. */
+  paymentIntentId?: string;
   chargeId?: string;
   chargeableAt?: string;
   deadline?: string;
@@ -97,7 +168,10 @@ export function summarize(o: Order): OrderSummary {
     amount: o.amount,
     currency: o.currency,
     paymentMethod: o.paymentMethod,
-    sourceId: o.payment.sourceId,
+    api: o.payment.api,
+    ...(o.payment.api === 'sources'
+      ? { sourceId: o.payment.sourceId }
+      : { paymentIntentId: o.payment.paymentIntentId }),
     metadata: o.metadata,
     updatedAt: o.updatedAt,
   };
@@ -109,11 +183,19 @@ export function summarize(o: Order): OrderSummary {
   return s;
 }
 
-/** Scheduler names: `<orderId>-pending`, `<orderId>-deadline` (see DESIGN.md, Timers). */
+/**
+ * Scheduler names: `<orderId>-pending`, `<orderId>-deadline`, `<orderId>-recheck`
+ * (docs/architecture.md, Timers).
+ */
 export const timerName = (orderId: string, kind: TimerKind): string =>
-  `${orderId}-${kind === 'pending_expired' ? 'pending' : 'deadline'}`;
+  `${orderId}-${kind === 'pending_expired' ? 'pending' : kind}`;
 
-export type TimerKind = 'pending_expired' | 'deadline';
+/**
+ * `pending_expired`: the unpaid order expires (both APIs). `deadline`: Sources only, the charge
+ * deadline of a chargeable source. `recheck`: PaymentIntents only, a `processing` payment is
+ * looked at again.
+ */
+export type TimerKind = 'pending_expired' | 'deadline' | 'recheck';
 
 /** Event id of a timer firing; stable, so a schedule fired twice is a duplicate. */
 export const timerEventId = (orderId: string, kind: TimerKind): string => `tmr_${orderId}_${kind}`;

@@ -3,7 +3,14 @@
  * createOrder use case both rely on it.
  */
 import { type FieldError, ValidationError } from './errors.js';
-import { PAYMENT_METHODS, type PaymentMethod } from './order.js';
+import {
+  PAYMENT_APIS,
+  PAYMENT_METHODS,
+  type PaymentApi,
+  type PaymentMethod,
+  WECHAT_CLIENTS,
+  type WechatClient,
+} from './order.js';
 
 /** Presentment currencies per source type.
  * https://docs.stripe.com/sources/wechat-pay (aud, cad, eur, gbp, hkd, jpy, sgd, usd)
@@ -45,6 +52,16 @@ export interface NewOrderInput {
   returnUrl?: string;
   statementDescriptor?: string;
   metadata?: Record<string, string>;
+  /** The Stripe API for this order; the deployment's default when absent. */
+  stripeApi?: PaymentApi;
+  /** WeChat Pay on PaymentIntents: in a browser (QR code, the default) or the merchant's app. */
+  client?: WechatClient;
+}
+
+/** What the deployment allows, for the rules that depend on it. */
+export interface OrderRules {
+  /** A WeChat Open Platform app id is configured: WeChat Pay inside the merchant's app is possible. */
+  wechatAppId?: string | undefined;
 }
 
 const isHttpUrl = (s: string): boolean => {
@@ -57,8 +74,23 @@ const isHttpUrl = (s: string): boolean => {
 };
 
 /** Returns the input normalised (currency lowercased), or throws a ValidationError listing every field. */
-export function validateNewOrder(input: NewOrderInput): NewOrderInput {
+export function validateNewOrder(input: NewOrderInput, rules: OrderRules = {}): NewOrderInput {
   const errors: FieldError[] = [];
+  if (input.stripeApi !== undefined && !PAYMENT_APIS.includes(input.stripeApi)) {
+    errors.push({ field: 'stripeApi', message: `must be one of ${PAYMENT_APIS.join(', ')}` });
+  }
+  if (input.client !== undefined) {
+    if (!WECHAT_CLIENTS.includes(input.client)) {
+      errors.push({ field: 'client', message: `must be one of ${WECHAT_CLIENTS.join(', ')}` });
+    } else if (input.paymentMethod !== 'wechat' || input.stripeApi !== 'payment_intents') {
+      errors.push({ field: 'client', message: 'applies to WeChat Pay orders on the payment_intents API only' });
+    } else if (input.client !== 'web' && !rules.wechatAppId) {
+      errors.push({
+        field: 'client',
+        message: `${input.client} needs the merchant's WeChat app id, which this deployment does not configure (WECHAT_APP_ID)`,
+      });
+    }
+  }
   const method = input.paymentMethod;
   const currency = typeof input.currency === 'string' ? input.currency.toLowerCase() : '';
   if (!PAYMENT_METHODS.includes(method)) {

@@ -3,7 +3,7 @@
  * and `npm run openapi` generates docs/openapi.json from them (a test keeps the two equal).
  */
 import { z } from 'zod';
-import { ORDER_STATUSES, PAYMENT_METHODS } from '../domain/index.js';
+import { ORDER_STATUSES, PAYMENT_APIS, PAYMENT_METHODS, WECHAT_CLIENTS } from '../domain/index.js';
 
 export const CreateOrderBody = z
   .strictObject({
@@ -20,6 +20,16 @@ export const CreateOrderBody = z
       .describe('Required for Alipay: where the customer returns after paying.'),
     statementDescriptor: z.string().min(1).max(32).optional(),
     metadata: z.record(z.string().max(40), z.string().max(500)).optional(),
+    stripeApi: z
+      .enum(PAYMENT_APIS)
+      .optional()
+      .describe('The Stripe API for this order; the deployment’s PAYMENT_API (default payment_intents) when absent.'),
+    client: z
+      .enum(WECHAT_CLIENTS)
+      .optional()
+      .describe(
+        'WeChat Pay on payment_intents: web (QR code, default), or ios / android for WeChat Pay inside the merchant’s app (needs WECHAT_APP_ID).',
+      ),
   })
   .describe('A new order.');
 
@@ -31,11 +41,48 @@ export const ListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).
 
 const Status = z.enum(ORDER_STATUSES);
 
-const Payment = z.object({
-  sourceId: z.string(),
-  qrCodeUrl: z.string().optional().describe('WeChat Pay: encode as a QR code for the customer to scan.'),
-  redirectUrl: z.string().optional().describe('Alipay: send the customer here.'),
-});
+const SourcePayment = z
+  .object({
+    api: z.literal('sources'),
+    sourceId: z.string(),
+    qrCodeUrl: z.string().optional().describe('WeChat Pay: encode as a QR code for the customer to scan.'),
+    redirectUrl: z.string().optional().describe('Alipay: send the customer here.'),
+  })
+  .describe('A payment on the legacy Sources API.');
+
+const IntentPayment = z
+  .object({
+    api: z.literal('payment_intents'),
+    paymentIntentId: z.string(),
+    client: z.enum(WECHAT_CLIENTS).optional().describe('WeChat Pay: the client the payment was confirmed for.'),
+    qrCodeData: z
+      .string()
+      .optional()
+      .describe('WeChat Pay, web: encode this string as the QR code the customer scans with WeChat.'),
+    qrCodeImageDataUrl: z.string().optional().describe('WeChat Pay, web: the same QR code as a PNG data URL.'),
+    hostedInstructionsUrl: z
+      .string()
+      .optional()
+      .describe('WeChat Pay, web: Stripe’s page showing the QR code (a fallback: it needs a second scan).'),
+    redirectUrl: z.string().optional().describe('Alipay: send the customer here.'),
+    nativeUrl: z.string().optional().describe('WeChat Pay in an iOS app, or Alipay in an app: opens the wallet app.'),
+    nativeData: z.string().optional().describe('Alipay in an app: the data the Alipay SDK takes.'),
+    wechatAndroid: z
+      .object({
+        appId: z.string(),
+        nonceStr: z.string(),
+        package: z.string(),
+        partnerId: z.string(),
+        prepayId: z.string(),
+        sign: z.string(),
+        timestamp: z.string(),
+      })
+      .optional()
+      .describe('WeChat Pay in an Android app: the fields of the WeChat SDK’s PayReq.'),
+  })
+  .describe('A payment on the PaymentIntents API.');
+
+const Payment = z.discriminatedUnion('api', [IntentPayment, SourcePayment]);
 
 const HistoryEntry = z.object({
   type: z.string(),
@@ -61,14 +108,18 @@ export const OrderView = z.object({
   metadata: z.record(z.string(), z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
-  pendingExpiresAt: z.string(),
-  chargeableAt: z.string().optional(),
+  pendingExpiresAt: z
+    .string()
+    .describe('When the unpaid order expires: 1 h for a source, PAYMENT_EXPIRY_SECONDS for a PaymentIntent.'),
+  chargeableAt: z.string().optional().describe('Sources: when the source became chargeable.'),
   deadline: z
     .string()
     .optional()
-    .describe('When Stripe cancels the chargeable source: min(chargeableAt + 6 h, next 23:45 CST).'),
+    .describe('Sources: when Stripe cancels the chargeable source: min(chargeableAt + 6 h, next 23:45 CST).'),
+  recheckAt: z.string().optional().describe('PaymentIntents: when a processing payment is looked at again.'),
   chargeId: z.string().optional(),
   failureReason: z.string().optional(),
+  failureCode: z.string().optional().describe('Stripe’s own code for the failure, when it gave one.'),
   cancelReason: z.string().optional(),
   version: z.number().int(),
   history: z.array(HistoryEntry),
@@ -113,7 +164,7 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'post',
     path: '/orders',
-    summary: 'Create an order and its Stripe source',
+    summary: 'Create an order and its Stripe payment (a PaymentIntent, or a source on the legacy Sources API)',
     apiKey: true,
     body: CreateOrderBody,
     headers: {
@@ -154,7 +205,11 @@ export const ROUTES: RouteDoc[] = [
     responses: {
       200: { description: 'Canceled (also when it already was).', schema: OrderView },
       404: { description: 'No such order.', schema: ErrorBody },
-      409: { description: 'Charging, paid, failed or refunded: not cancelable.', schema: ErrorBody },
+      409: {
+        description:
+          'Charging, paid, failed or refunded: not cancelable (also when the customer paid the PaymentIntent before the cancel reached Stripe; the order is then paid).',
+        schema: ErrorBody,
+      },
     },
   },
   {

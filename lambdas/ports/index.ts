@@ -1,4 +1,4 @@
-import type { LifecycleEvent, Order, OrderEvent, PaymentMethod } from '../domain/index.js';
+import type { IntentPayment, LifecycleEvent, Order, OrderEvent, PaymentMethod, WechatClient } from '../domain/index.js';
 
 export * from './errors.js';
 
@@ -9,8 +9,8 @@ export interface OrderStore {
    * that only display (the customer's status polls): half the read cost, at most a second stale.
    */
   get(orderId: string, options?: { consistent?: boolean }): Promise<Order | undefined>;
-  /** Through the source-id index; eventually consistent. */
-  getBySourceId(sourceId: string): Promise<Order | undefined>;
+  /** By the id of its source or PaymentIntent, through the payment-object index; eventually consistent. */
+  getByPaymentId(paymentObjectId: string): Promise<Order | undefined>;
   /** The order an API `Idempotency-Key` created, with the request it was created for. */
   getByIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined>;
   /** Fails with ConflictError when the id (or the idempotency key) exists. */
@@ -95,6 +95,55 @@ export interface ChargeResult {
   failureCode?: string;
 }
 
+export interface CreatePaymentIntentInput {
+  orderId: string;
+  method: PaymentMethod;
+  amount: number;
+  currency: string;
+  returnUrl?: string;
+  statementDescriptor?: string;
+  /** WeChat Pay: web (QR code, default), ios or android (with `wechatAppId`). */
+  client?: WechatClient;
+  wechatAppId?: string;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
+export interface CreatedPaymentIntent {
+  livemode: boolean;
+  status: PaymentIntentStatus;
+  /** What the storefront shows, from the PaymentIntent's `next_action`. */
+  payment: IntentPayment;
+}
+
+/** https://docs.stripe.com/payments/paymentintents/lifecycle */
+export type PaymentIntentStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'requires_capture'
+  | 'canceled'
+  | 'succeeded';
+
+export interface PaymentIntentState {
+  id: string;
+  status: PaymentIntentStatus;
+  amount: number;
+  currency: string;
+  livemode: boolean;
+  /** `latest_charge`. */
+  chargeId?: string;
+}
+
+export interface RefundInput {
+  orderId: string;
+  /** The charge to refund; else the PaymentIntent's (PaymentIntents orders). */
+  chargeId?: string;
+  paymentIntentId?: string;
+  idempotencyKey: string;
+}
+
 /**
  * Stripe, as the use cases need it. Errors: PaymentDeclined, SourceNotChargeable, NotFound,
  * TransientError (retry later).
@@ -104,7 +153,16 @@ export interface PaymentGateway {
   getSourceStatus(sourceId: string): Promise<SourceStatus>;
   charge(input: ChargeInput): Promise<ChargeResult>;
   getCharge(chargeId: string): Promise<ChargeResult>;
-  refund(input: { orderId: string; chargeId: string; idempotencyKey: string }): Promise<{ id: string }>;
+  refund(input: RefundInput): Promise<{ id: string }>;
+  /** Creates and confirms a PaymentIntent in one call (idempotency key `pi-<orderId>`). */
+  createPaymentIntent(input: CreatePaymentIntentInput): Promise<CreatedPaymentIntent>;
+  getPaymentIntent(id: string): Promise<PaymentIntentState>;
+  /**
+   * Cancels the PaymentIntent if it can still be canceled (`cancellation_reason=abandoned`) and
+   * answers it as it is afterwards: `canceled`, or `succeeded` / `processing` when Stripe refused
+   * because the customer got there first. Canceling a canceled PaymentIntent is success.
+   */
+  cancelPaymentIntent(id: string): Promise<PaymentIntentState>;
 }
 
 export interface EventPublisher {

@@ -62,6 +62,11 @@ export async function appDeps(
     publisher: measuredPublisher(new EventBridgePublisher(clients.eventbridge, config.eventBusName), () => clock.now()),
     clock,
     ids: new UlidIds(clock),
+    settings: {
+      paymentApi: config.paymentApi,
+      paymentExpirySeconds: config.paymentExpirySeconds,
+      wechatAppId: config.wechatAppId,
+    },
   };
 }
 

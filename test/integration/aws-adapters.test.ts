@@ -59,6 +59,7 @@ import {
   type Moto,
   startMoto,
 } from '../support/moto.js';
+import { sourceIdOf } from '../support/orders.js';
 
 let moto: Moto | undefined;
 let clients: AwsClients;
@@ -228,7 +229,7 @@ describe('DynamoOrderStore (moto)', () => {
       new GetItemCommand({ TableName: tableName, Key: { pk: { S: o.id } }, ConsistentRead: true }),
     );
     expect(Item?.pk).toEqual({ S: o.id });
-    expect(Item?.sourceId).toEqual({ S: o.payment.sourceId });
+    expect(Item?.sourceId).toEqual({ S: sourceIdOf(o) });
     expect(Item?.status).toEqual({ S: 'pending' });
     expect(Item?.version).toEqual({ N: String(o.version) });
     expect(Item?.createdAt).toEqual({ S: o.createdAt });
@@ -323,7 +324,7 @@ describe('DynamoOrderStore (moto)', () => {
   it('an order without a source id is stored (not indexed) and read back', async () => {
     const store = await freshStore();
     const o = sampleOrder();
-    const bare = { ...o, payment: { sourceId: '' } };
+    const bare: Order = { ...o, payment: { api: 'sources', sourceId: '' } };
     await store.create(bare);
     expect(await store.get(o.id)).toEqual(bare);
   });
@@ -494,6 +495,7 @@ describe('EventBridgePublisher', () => {
         order: {
           id: o.id,
           status: 'failed',
+          api: 'sources',
           amount: 1,
           currency: 'usd',
           paymentMethod: 'wechat',

@@ -28,6 +28,7 @@ import {
   type Moto,
   startMoto,
 } from '../support/moto.js';
+import { sourceIdOf } from '../support/orders.js';
 import {
   Crash,
   IoMeter,
@@ -113,10 +114,10 @@ async function newOrder(): Promise<Order> {
 async function chargedAfterCancel() {
   const o = await newOrder();
   await cancelOrder(base, o.id);
-  theSim().authorizeSource(o.payment.sourceId);
+  theSim().authorizeSource(sourceIdOf(o));
   const charge = await base.gateway.charge({
     orderId: o.id,
-    sourceId: o.payment.sourceId,
+    sourceId: sourceIdOf(o),
     amount: o.amount,
     currency: o.currency,
     idempotencyKey: chargeKey(o.id),
@@ -127,7 +128,7 @@ async function chargedAfterCancel() {
 /** Everything Stripe and AWS hold about an order, with its id masked so runs compare. */
 async function snapshot(orderId: string) {
   const o = await stored(orderId);
-  const money = moneyOf(theSim(), o.payment.sourceId);
+  const money = moneyOf(theSim(), sourceIdOf(o));
   const { Schedules = [] } = await (clients as AwsClients).scheduler.send(
     new ListSchedulesCommand({ GroupName: resources.scheduleGroup, NamePrefix: orderId }),
   );
@@ -200,32 +201,32 @@ const SCENARIOS: Scenario[] = [
     name: 'source.chargeable → paid',
     async setup() {
       const o = await newOrder();
-      theSim().authorizeSource(o.payment.sourceId);
-      return viaWorker(o.id, workMessageOf(simEvent('source.chargeable', o.payment.sourceId)));
+      theSim().authorizeSource(sourceIdOf(o));
+      return viaWorker(o.id, workMessageOf(simEvent('source.chargeable', sourceIdOf(o))));
     },
   },
   {
     name: 'source.chargeable, charge declined → failed',
     async setup() {
       const o = await newOrder();
-      theSim().authorizeSource(o.payment.sourceId, { chargeOutcome: 'failed' });
-      return viaWorker(o.id, workMessageOf(simEvent('source.chargeable', o.payment.sourceId)));
+      theSim().authorizeSource(sourceIdOf(o), { chargeOutcome: 'failed' });
+      return viaWorker(o.id, workMessageOf(simEvent('source.chargeable', sourceIdOf(o))));
     },
   },
   {
     name: 'source.failed → failed',
     async setup() {
       const o = await newOrder();
-      theSim().failSource(o.payment.sourceId);
-      return viaWorker(o.id, workMessageOf(simEvent('source.failed', o.payment.sourceId)));
+      theSim().failSource(sourceIdOf(o));
+      return viaWorker(o.id, workMessageOf(simEvent('source.failed', sourceIdOf(o))));
     },
   },
   {
     name: 'source.canceled → canceled',
     async setup() {
       const o = await newOrder();
-      theSim().cancelSource(o.payment.sourceId);
-      return viaWorker(o.id, workMessageOf(simEvent('source.canceled', o.payment.sourceId)));
+      theSim().cancelSource(sourceIdOf(o));
+      return viaWorker(o.id, workMessageOf(simEvent('source.canceled', sourceIdOf(o))));
     },
   },
   {
@@ -245,8 +246,8 @@ const SCENARIOS: Scenario[] = [
       // Authorized while Stripe answers 500 to charges: the order is chargeable, not charged.
       theSim().setFaults({ rate: 1, modes: ['500'], paths: ['POST /v1/charges'] });
       try {
-        theSim().authorizeSource(o.payment.sourceId);
-        await setupEvent(workMessageOf(simEvent('source.chargeable', o.payment.sourceId)));
+        theSim().authorizeSource(sourceIdOf(o));
+        await setupEvent(workMessageOf(simEvent('source.chargeable', sourceIdOf(o))));
       } finally {
         theSim().setFaults({ rate: 0, paths: [] });
       }
@@ -287,8 +288,8 @@ const SCENARIOS: Scenario[] = [
     name: 'charge.refunded on paid → refunded',
     async setup() {
       const o = await newOrder();
-      theSim().authorizeSource(o.payment.sourceId);
-      await setupEvent(workMessageOf(simEvent('source.chargeable', o.payment.sourceId)));
+      theSim().authorizeSource(sourceIdOf(o));
+      await setupEvent(workMessageOf(simEvent('source.chargeable', sourceIdOf(o))));
       const paid = await stored(o.id);
       expect(paid.status).toBe('paid');
       // A refund made in the Stripe Dashboard.

@@ -19,6 +19,7 @@ import { type StripeEventLike, translateStripeEvent } from '../../lambdas/adapte
 import type { Order } from '../../lambdas/domain/index.js';
 import type { PaymentGateway, WorkMessage } from '../../lambdas/ports/index.js';
 import type { EventObj, StripeSim } from '../../scripts/stripe-sim/index.js';
+import { sourceIdOf } from '../support/orders.js';
 import { Crash } from '../support/world.js';
 
 export { Crash };
@@ -261,7 +262,7 @@ export function moneyOf(sim: StripeSim, sourceId: string) {
  * - at most one refund per charge.
  */
 export function moneyViolations(order: Pick<Order, 'id' | 'status' | 'chargeId' | 'payment'>, sim: StripeSim) {
-  const { charges, succeeded, refunds } = moneyOf(sim, order.payment.sourceId);
+  const { charges, succeeded, refunds } = moneyOf(sim, sourceIdOf(order));
   const v: string[] = [];
   const tag = `${order.id} (${order.status})`;
   if (charges.length > 1) v.push(`${tag}: ${charges.length} charges for one source`);

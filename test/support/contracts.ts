@@ -16,7 +16,7 @@ import {
   type WorkMessage,
   type WorkQueue,
 } from '../../lambdas/ports/index.js';
-import { orderIn } from './orders.js';
+import { orderIn, sourceIdOf } from './orders.js';
 
 let seq = 0;
 /** A unique suffix per call, so suites never collide on shared resources. */
@@ -32,7 +32,7 @@ export function sampleOrder(overrides: Partial<Order> = {}): Order {
   return {
     ...base,
     id,
-    payment: { ...base.payment, sourceId: `src_${unique('S')}` },
+    payment: { api: 'sources', sourceId: `src_${unique('S')}` },
     ...overrides,
   };
 }
@@ -96,12 +96,12 @@ export function orderStoreContract(name: string, makeStore: () => Promise<OrderS
       }
     });
 
-    it('getBySourceId finds the order; an unknown source is undefined', async () => {
+    it('getByPaymentId finds the order; an unknown source is undefined', async () => {
       const store = await makeStore();
       const o = sampleOrder();
       await store.create(o);
-      expect(await store.getBySourceId(o.payment.sourceId)).toEqual(o);
-      expect(await store.getBySourceId(`src_${unique('NONE')}`)).toBeUndefined();
+      expect(await store.getByPaymentId(sourceIdOf(o))).toEqual(o);
+      expect(await store.getByPaymentId(`src_${unique('NONE')}`)).toBeUndefined();
     });
 
     it('an idempotency record is created with its order, read back, and a reused key is a ConflictError', async () => {

@@ -12,6 +12,7 @@ import {
 export const T0 = new Date('2026-11-21T02:00:00.000Z');
 export const ORDER_ID = 'ord_01JZ0000000000000000000001';
 export const SOURCE_ID = 'src_test_1';
+export const PAYMENT_INTENT_ID = 'pi_test_1';
 
 export function created(overrides: Partial<Extract<OrderEvent, { type: 'order.created' }>> = {}): OrderEvent {
   return {
@@ -24,10 +25,22 @@ export function created(overrides: Partial<Extract<OrderEvent, { type: 'order.cr
     paymentMethod: 'wechat',
     livemode: false,
     clientSecret: 'secret_1',
-    payment: { sourceId: SOURCE_ID, qrCodeUrl: 'https://sim.example/qr' },
+    payment: { api: 'sources', sourceId: SOURCE_ID, qrCodeUrl: 'https://sim.example/qr' },
     metadata: {},
     ...overrides,
   } as OrderEvent;
+}
+
+/** The source id of a Sources-API order (throws for a PaymentIntents order: the test is wrong). */
+export function sourceIdOf(o: Pick<Order, 'payment' | 'id'>): string {
+  if (o.payment.api !== 'sources') throw new Error(`order ${o.id} is a ${o.payment.api} order, not a Sources order`);
+  return o.payment.sourceId;
+}
+
+/** The PaymentIntent id of a PaymentIntents order. */
+export function paymentIntentIdOf(o: Pick<Order, 'payment' | 'id'>): string {
+  if (o.payment.api !== 'payment_intents') throw new Error(`order ${o.id} is a ${o.payment.api} order`);
+  return o.payment.paymentIntentId;
 }
 
 const later = (minutes: number) => new Date(T0.getTime() + minutes * 60_000).toISOString();
@@ -80,8 +93,41 @@ export function event(type: Exclude<OrderEventType, 'order.created'>, extra: Rec
         orderId: ORDER_ID,
         ...extra,
       } as OrderEvent;
+    case 'timer.recheck':
+      return {
+        type,
+        id: timerEventId(ORDER_ID, 'recheck'),
+        at: later(90),
+        orderId: ORDER_ID,
+        ...extra,
+      } as OrderEvent;
     case 'merchant.cancel':
-      return { type, id: `mc_${ORDER_ID}`, at: later(8), orderId: ORDER_ID, ...extra };
+      return { type, id: `mc_${ORDER_ID}`, at: later(8), orderId: ORDER_ID, ...extra } as OrderEvent;
+    case 'payment_intent.succeeded':
+      return {
+        type,
+        id: 'evt_pi_succeeded',
+        at: later(5),
+        orderId: ORDER_ID,
+        paymentIntentId: PAYMENT_INTENT_ID,
+        amount: 1099,
+        currency: 'usd',
+        livemode: false,
+        chargeId: 'ch_pi_1',
+        ...extra,
+      } as OrderEvent;
+    case 'payment_intent.processing':
+    case 'payment_intent.payment_failed':
+    case 'payment_intent.canceled':
+    case 'payment_intent.requires_action':
+      return {
+        type,
+        id: `evt_${type}`,
+        at: later(4),
+        orderId: ORDER_ID,
+        paymentIntentId: PAYMENT_INTENT_ID,
+        ...extra,
+      } as OrderEvent;
   }
 }
 

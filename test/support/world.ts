@@ -8,7 +8,7 @@ import {
   MemoryTimers,
   SequentialIds,
 } from '../../lambdas/adapters/memory/index.js';
-import type { Deps } from '../../lambdas/app/index.js';
+import type { Deps, OrderSettings } from '../../lambdas/app/index.js';
 
 export class Crash extends Error {
   constructor(step: number, what: string) {
@@ -49,7 +49,11 @@ function instrument<T extends object>(name: string, target: T, world: World): T 
   });
 }
 
-export function makeWorld(): World {
+/**
+ * `settings.paymentApi` defaults to `sources` here (the deployment default is payment_intents):
+ * tests of the PaymentIntents path ask for it, per world or per order.
+ */
+export function makeWorld(settings: Partial<OrderSettings> = {}): World {
   const w = {
     store: new MemoryOrderStore(),
     timers: new MemoryTimers(),
@@ -67,6 +71,7 @@ export function makeWorld(): World {
     publisher: instrument('publisher', w.publisher, w),
     clock: w.clock,
     ids: w.ids,
+    settings: { paymentApi: 'sources', paymentExpirySeconds: 3600, ...settings },
   };
   return w;
 }

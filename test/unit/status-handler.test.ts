@@ -2,6 +2,7 @@ import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createOrder } from '../../lambdas/app/index.js';
 import { handleStatus } from '../../lambdas/handlers/status.js';
+import { sourceIdOf } from '../support/orders.js';
 import { makeWorld } from '../support/world.js';
 
 const ev = (method: string, rawPath: string, query?: Record<string, string>): LambdaFunctionURLEvent =>
@@ -22,7 +23,7 @@ describe('status function (function URL)', () => {
     );
     expect(typeof ok === 'object' && ok.statusCode).toBe(200);
     const body = JSON.parse(typeof ok === 'object' ? (ok.body ?? '') : '');
-    expect(body).toMatchObject({ id: order.id, status: 'pending', payment: { sourceId: order.payment.sourceId } });
+    expect(body).toMatchObject({ id: order.id, status: 'pending', payment: { sourceId: sourceIdOf(order) } });
     expect(body).not.toHaveProperty('clientSecret');
     const wrong = await handleStatus(w.deps, ev('GET', `/orders/${order.id}/status`, { client_secret: 'x' }));
     expect(typeof wrong === 'object' && wrong.statusCode).toBe(404);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cancelOrder, createOrder, getOrder, getOrderForCustomer, handleEvent } from '../../lambdas/app/index.js';
 import { type NewOrderInput, type Order, type OrderEvent, timerEventId } from '../../lambdas/domain/index.js';
 import { ConflictError, TransientError } from '../../lambdas/ports/index.js';
+import { sourceIdOf } from '../support/orders.js';
 import { Crash, makeWorld, type World } from '../support/world.js';
 
 const WECHAT: NewOrderInput = { amount: 1099, currency: 'usd', paymentMethod: 'wechat', statementDescriptor: 'ACME' };
@@ -15,7 +16,7 @@ const chargeable = (o: Order, id = 'evt_chargeable'): OrderEvent => ({
   id,
   at: new Date(new Date(o.createdAt).getTime() + 120_000).toISOString(),
   orderId: o.id,
-  sourceId: o.payment.sourceId,
+  sourceId: sourceIdOf(o),
   amount: o.amount,
   currency: o.currency,
   livemode: false,
@@ -34,7 +35,7 @@ describe('createOrder', () => {
     const o = await newOrder(w);
     expect(o).toMatchObject({ status: 'pending', amount: 1099, currency: 'usd', paymentMethod: 'wechat', version: 1 });
     expect(o.id).toMatch(/^ord_[0-9A-Z]{26}$/);
-    expect(o.payment.qrCodeUrl).toContain(o.payment.sourceId);
+    expect(o.payment).toMatchObject({ api: 'sources', qrCodeUrl: expect.stringContaining(sourceIdOf(o)) });
     expect(await w.store.get(o.id)).toEqual(o);
     const t = w.timers.timers.get(`${o.id}-pending`);
     expect(t?.at.toISOString()).toBe(o.pendingExpiresAt);
@@ -94,7 +95,7 @@ describe('handleEvent', () => {
   it('charges a chargeable source once and ends paid, with timers cleaned up and order.paid published', async () => {
     const w = makeWorld();
     const o = await newOrder(w);
-    w.gateway.setSourceStatus(o.payment.sourceId, 'chargeable');
+    w.gateway.setSourceStatus(sourceIdOf(o), 'chargeable');
     const r = await handleEvent(w.deps, chargeable(o));
     expect(r.outcome).toBe('applied');
     const final = await getOrder(w.deps, o.id);
@@ -124,7 +125,7 @@ describe('handleEvent', () => {
       id: 'evt_f',
       at: o.createdAt,
       orderId: o.id,
-      sourceId: o.payment.sourceId,
+      sourceId: sourceIdOf(o),
     };
     await handleEvent(w.deps, e);
     expect((await getOrder(w.deps, o.id)).status).toBe('failed');
@@ -186,7 +187,7 @@ describe('handleEvent', () => {
   it('a failing charge stays chargeable for SQS to retry, then completes on redelivery', async () => {
     const w = makeWorld();
     const o = await newOrder(w);
-    w.gateway.setSourceStatus(o.payment.sourceId, 'chargeable');
+    w.gateway.setSourceStatus(sourceIdOf(o), 'chargeable');
     const charge = w.gateway.charge.bind(w.gateway);
     w.gateway.charge = async () => {
       throw new TransientError('Stripe 500');
@@ -203,7 +204,7 @@ describe('handleEvent', () => {
   it('a declined charge fails the order', async () => {
     const w = makeWorld();
     const o = await newOrder(w);
-    w.gateway.setSourceStatus(o.payment.sourceId, 'chargeable');
+    w.gateway.setSourceStatus(sourceIdOf(o), 'chargeable');
     w.gateway.chargeOutcome = 'failed';
     await handleEvent(w.deps, chargeable(o));
     expect(await getOrder(w.deps, o.id)).toMatchObject({ status: 'failed', failureReason: 'charge_failed' });
@@ -220,7 +221,7 @@ describe('handleEvent', () => {
   it('pending expiry asks Stripe first: chargeable (webhook late) → charged and paid', async () => {
     const w = makeWorld();
     const o = await newOrder(w);
-    w.gateway.setSourceStatus(o.payment.sourceId, 'chargeable');
+    w.gateway.setSourceStatus(sourceIdOf(o), 'chargeable');
     await handleEvent(w.deps, timer(o, 'pending_expired'));
     expect((await getOrder(w.deps, o.id)).status).toBe('paid');
     expect(w.gateway.charges.size).toBe(1);
@@ -229,7 +230,7 @@ describe('handleEvent', () => {
   it('the deadline re-sends the charge: the source expired at Stripe → canceled, no charge', async () => {
     const w = makeWorld();
     const o = await newOrder(w);
-    w.gateway.setSourceStatus(o.payment.sourceId, 'canceled');
+    w.gateway.setSourceStatus(sourceIdOf(o), 'canceled');
     await handleEvent(w.deps, chargeable(o)); // the charge fails: not chargeable any more
     const c = await getOrder(w.deps, o.id);
     expect(c.status).toBe('chargeable');
@@ -246,7 +247,7 @@ describe('handleEvent', () => {
     expect(w.timers.timers.size).toBe(0);
 
     const p = await newOrder(w);
-    w.gateway.setSourceStatus(p.payment.sourceId, 'chargeable');
+    w.gateway.setSourceStatus(sourceIdOf(p), 'chargeable');
     w.gateway.chargeOutcome = 'pending';
     await handleEvent(w.deps, chargeable(p));
     expect((await getOrder(w.deps, p.id)).status).toBe('charging');
@@ -257,10 +258,10 @@ describe('handleEvent', () => {
   it('a charge that succeeds after a merchant cancel is refunded', async () => {
     const w = makeWorld();
     const o = await newOrder(w);
-    w.gateway.setSourceStatus(o.payment.sourceId, 'chargeable');
+    w.gateway.setSourceStatus(sourceIdOf(o), 'chargeable');
     const charge = await w.gateway.charge({
       orderId: o.id,
-      sourceId: o.payment.sourceId,
+      sourceId: sourceIdOf(o),
       amount: o.amount,
       currency: o.currency,
       idempotencyKey: `charge-${o.id}`,
@@ -272,7 +273,7 @@ describe('handleEvent', () => {
       at: o.createdAt,
       orderId: o.id,
       chargeId: charge.id,
-      chargeSourceId: o.payment.sourceId,
+      chargeSourceId: sourceIdOf(o),
     });
     expect(await getOrder(w.deps, o.id)).toMatchObject({ status: 'refunded', chargeId: charge.id });
     expect([...w.gateway.refunds.values()]).toEqual([expect.objectContaining({ chargeId: charge.id })]);
@@ -318,7 +319,7 @@ const SCENARIOS: Scenario[] = [
     name: 'source.chargeable → paid',
     setup: async (w) => {
       const o = await newOrder(w);
-      w.gateway.setSourceStatus(o.payment.sourceId, 'chargeable');
+      w.gateway.setSourceStatus(sourceIdOf(o), 'chargeable');
       return o.id;
     },
     deliver: async (w, id) => handleEvent(w.deps, chargeable((await w.store.get(id)) as Order)),
@@ -327,7 +328,7 @@ const SCENARIOS: Scenario[] = [
     name: 'source.chargeable → charge declined → failed',
     setup: async (w) => {
       const o = await newOrder(w);
-      w.gateway.setSourceStatus(o.payment.sourceId, 'chargeable');
+      w.gateway.setSourceStatus(sourceIdOf(o), 'chargeable');
       w.gateway.chargeOutcome = 'failed';
       return o.id;
     },
@@ -354,7 +355,7 @@ const SCENARIOS: Scenario[] = [
     name: 'timer.pending_expired with a chargeable source → paid',
     setup: async (w) => {
       const o = await newOrder(w);
-      w.gateway.setSourceStatus(o.payment.sourceId, 'chargeable');
+      w.gateway.setSourceStatus(sourceIdOf(o), 'chargeable');
       return o.id;
     },
     deliver: async (w, id) => handleEvent(w.deps, timer((await w.store.get(id)) as Order, 'pending_expired')),
@@ -363,7 +364,7 @@ const SCENARIOS: Scenario[] = [
     name: 'timer.deadline with the source expired → canceled',
     setup: async (w) => {
       const o = await newOrder(w);
-      w.gateway.setSourceStatus(o.payment.sourceId, 'canceled');
+      w.gateway.setSourceStatus(sourceIdOf(o), 'canceled');
       await handleEvent(w.deps, chargeable(o));
       return o.id;
     },
@@ -378,10 +379,10 @@ const SCENARIOS: Scenario[] = [
     name: 'charge.succeeded after cancel → refunded',
     setup: async (w) => {
       const o = await newOrder(w);
-      w.gateway.setSourceStatus(o.payment.sourceId, 'chargeable');
+      w.gateway.setSourceStatus(sourceIdOf(o), 'chargeable');
       await w.gateway.charge({
         orderId: o.id,
-        sourceId: o.payment.sourceId,
+        sourceId: sourceIdOf(o),
         amount: o.amount,
         currency: o.currency,
         idempotencyKey: `charge-${o.id}`,
@@ -404,7 +405,7 @@ const SCENARIOS: Scenario[] = [
     name: 'charge.refunded on a paid order → refunded',
     setup: async (w) => {
       const o = await newOrder(w);
-      w.gateway.setSourceStatus(o.payment.sourceId, 'chargeable');
+      w.gateway.setSourceStatus(sourceIdOf(o), 'chargeable');
       await handleEvent(w.deps, chargeable(o));
       return o.id;
     },

@@ -1,7 +1,7 @@
 /**
  * OrderStore on one DynamoDB table (keys and indexes: ./schema.ts).
  *
- * Order item:        pk = order id, sourceId, status, version (N), createdAt, day (UTC yyyy-mm-dd
+ * Order item:        pk = order id, sourceId (the source's or the PaymentIntent's id), status, version (N), createdAt, day (UTC yyyy-mm-dd
  *                    of createdAt), doc (B: the whole Order as gzip-compressed JSON; read it with
  *                    `base64 -d | gunzip`). Items written as plain JSON (doc: S) are still read.
  *
@@ -31,7 +31,7 @@ import {
   QueryCommand,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { Order } from '../../domain/index.js';
+import { type Order, paymentObjectId, type SourcePayment } from '../../domain/index.js';
 import type { IdempotencyRecord, OrderStore } from '../../ports/index.js';
 import { toPortError } from '../aws-errors.js';
 import { TABLE_SCHEMA } from './schema.js';
@@ -66,8 +66,12 @@ export class DynamoOrderStore implements OrderStore {
     return item && parseOrder(item);
   }
 
-  /** The index is eventually consistent and keys only: find the pk there, then read the item strongly. */
-  async getBySourceId(sourceId: string): Promise<Order | undefined> {
+  /**
+   * By source or PaymentIntent id. The index is eventually consistent and keys only: find the pk
+   * there, then read the item strongly. (Its attribute keeps the name `sourceId` for both APIs:
+   * renaming an index key means replacing the index of a deployed table.)
+   */
+  async getByPaymentId(sourceId: string): Promise<Order | undefined> {
     const out = await this.send('Query bySourceId', () =>
       this.client.send(
         new QueryCommand({
@@ -220,7 +224,8 @@ function orderItem(order: Order): Item {
     doc: { B: gzipSync(JSON.stringify(order)) },
   };
   // An index key attribute cannot be an empty string: leave it out, the order is just not indexed.
-  if (order.payment.sourceId) item[TABLE_SCHEMA.bySourceIndex.partitionKey] = { S: order.payment.sourceId };
+  const paymentId = paymentObjectId(order.payment);
+  if (paymentId) item[TABLE_SCHEMA.bySourceIndex.partitionKey] = { S: paymentId };
   return item;
 }
 
@@ -230,5 +235,9 @@ export function parseOrder(item: Item): Order {
   const json = doc?.B ? gunzipSync(doc.B).toString('utf8') : doc?.S;
   if (json === undefined)
     throw new Error(`Order item ${item[TABLE_SCHEMA.partitionKey]?.S ?? '?'} has no doc attribute.`);
-  return JSON.parse(json) as Order;
+  const order = JSON.parse(json) as Order;
+  // Orders written before the PaymentIntents path existed have no `payment.api`: all were Sources orders.
+  const legacy = order.payment as Omit<SourcePayment, 'api'> & { api?: string };
+  if (legacy.api === undefined) order.payment = { ...legacy, api: 'sources' };
+  return order;
 }

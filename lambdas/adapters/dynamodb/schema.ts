@@ -5,7 +5,11 @@
 export const TABLE_SCHEMA = {
   /** Order items: `pk` = order id. Idempotency items: `pk` = `idem#<Idempotency-Key>`. */
   partitionKey: 'pk',
-  /** Stripe source id → order, for webhooks without `metadata.order_id`. Keys only: the worker re-reads the item. */
+  /**
+   * Stripe source or PaymentIntent id → order, for webhooks without `metadata.order_id`. Keys
+   * only: the worker re-reads the item. The attribute is named `sourceId` for both APIs because
+   * renaming an index key replaces the index of every deployed table.
+   */
   bySourceIndex: { name: 'bySourceId', partitionKey: 'sourceId', projection: 'KEYS_ONLY' },
   /**
    * Orders of one UTC day (`day` = yyyy-mm-dd) by creation time, for the operator view. No scans.

@@ -3,13 +3,15 @@
  * reference the contract suites hold the real adapters to. Each copies what it stores, so a
  * caller mutating an object it passed in cannot change the "database".
  */
-import type { LifecycleEvent, Order } from '../../domain/index.js';
+import { type LifecycleEvent, type Order, paymentObjectId } from '../../domain/index.js';
 import {
   type ChargeInput,
   type ChargeResult,
   type Clock,
   ConflictError,
+  type CreatedPaymentIntent,
   type CreatedSource,
+  type CreatePaymentIntentInput,
   type CreateSourceInput,
   type EventPublisher,
   type IdempotencyRecord,
@@ -17,6 +19,8 @@ import {
   NotFound,
   type OrderStore,
   type PaymentGateway,
+  type PaymentIntentState,
+  type RefundInput,
   SourceNotChargeable,
   type SourceStatus,
   type TimerSpec,
@@ -35,8 +39,8 @@ export class MemoryOrderStore implements OrderStore {
     const o = this.orders.get(orderId);
     return o && copy(o);
   }
-  async getBySourceId(sourceId: string) {
-    for (const o of this.orders.values()) if (o.payment.sourceId === sourceId) return copy(o);
+  async getByPaymentId(id: string) {
+    for (const o of this.orders.values()) if (paymentObjectId(o.payment) === id) return copy(o);
     return undefined;
   }
   async getByIdempotencyKey(key: string) {
@@ -146,6 +150,7 @@ export class MemoryPaymentGateway implements PaymentGateway {
   readonly sources = new Map<string, MemSource>();
   readonly charges = new Map<string, ChargeResult & { orderId: string }>();
   readonly refunds = new Map<string, { id: string; chargeId: string }>();
+  readonly paymentIntents = new Map<string, PaymentIntentState & { orderId: string }>();
   private readonly byKey = new Map<string, unknown>();
   /** Next `charge` result when set ('declined' throws PaymentDeclined). */
   chargeOutcome: 'succeeded' | 'pending' | 'failed' = 'succeeded';
@@ -218,13 +223,80 @@ export class MemoryPaymentGateway implements PaymentGateway {
     return copy(result);
   }
 
-  async refund(input: { orderId: string; chargeId: string; idempotencyKey: string }) {
-    if (!this.charges.has(input.chargeId)) throw new NotFound(`No such charge: ${input.chargeId}`);
+  async refund(input: RefundInput) {
+    const chargeId = input.chargeId ?? this.paymentIntents.get(input.paymentIntentId ?? '')?.chargeId;
+    if (!chargeId || !this.charges.has(chargeId)) throw new NotFound(`No such charge: ${chargeId}`);
     return this.once(input.idempotencyKey, () => {
       this.n += 1;
-      const r = { id: `re_mem${this.n}`, chargeId: input.chargeId };
+      const r = { id: `re_mem${this.n}`, chargeId };
       this.refunds.set(r.id, r);
       return { id: r.id };
     });
+  }
+
+  async createPaymentIntent(input: CreatePaymentIntentInput): Promise<CreatedPaymentIntent> {
+    return this.once(input.idempotencyKey, () => {
+      this.n += 1;
+      const id = `pi_mem${this.n}`;
+      this.paymentIntents.set(id, {
+        id,
+        status: 'requires_action',
+        amount: input.amount,
+        currency: input.currency,
+        livemode: false,
+        orderId: input.orderId,
+      });
+      return {
+        livemode: false,
+        status: 'requires_action' as const,
+        payment:
+          input.method === 'wechat'
+            ? {
+                api: 'payment_intents' as const,
+                paymentIntentId: id,
+                client: input.client ?? 'web',
+                qrCodeData: `weixin://wxpay/bizpayurl?pr=${id}`,
+                hostedInstructionsUrl: `https://sim.example/wechat/${id}`,
+              }
+            : { api: 'payment_intents' as const, paymentIntentId: id, redirectUrl: `https://sim.example/alipay/${id}` },
+      };
+    });
+  }
+
+  /** Plays the customer: the PaymentIntent succeeds (with a charge), or is left processing. */
+  setPaymentIntentStatus(id: string, status: PaymentIntentState['status']) {
+    const pi = this.paymentIntents.get(id);
+    if (!pi) throw new Error(`no payment intent ${id}`);
+    pi.status = status;
+    if (status === 'succeeded' && !pi.chargeId) {
+      this.n += 1;
+      pi.chargeId = `ch_mem${this.n}`;
+      this.charges.set(pi.chargeId, {
+        id: pi.chargeId,
+        status: 'succeeded',
+        amount: pi.amount,
+        currency: pi.currency,
+        orderId: pi.orderId,
+      });
+    }
+    return this.state(pi);
+  }
+
+  private state(pi: PaymentIntentState & { orderId: string }): PaymentIntentState {
+    const { orderId: _o, ...rest } = pi;
+    return copy(rest);
+  }
+
+  async getPaymentIntent(id: string) {
+    const pi = this.paymentIntents.get(id);
+    if (!pi) throw new NotFound(`No such payment_intent: ${id}`);
+    return this.state(pi);
+  }
+
+  async cancelPaymentIntent(id: string) {
+    const pi = this.paymentIntents.get(id);
+    if (!pi) throw new NotFound(`No such payment_intent: ${id}`);
+    if (pi.status !== 'succeeded' && pi.status !== 'processing') pi.status = 'canceled';
+    return this.state(pi);
   }
 }

@@ -28,6 +28,52 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 export const isHandledType = (t: string): t is HandledStripeEventType =>
   (HANDLED_STRIPE_EVENT_TYPES as readonly string[]).includes(t);
 
+/** The PaymentIntent of a charge (PaymentIntents API). */
+const chargeIntentId = (obj: Record<string, unknown>): string | undefined => {
+  const pi = obj.payment_intent;
+  if (typeof pi === 'string') return str(pi);
+  if (pi && typeof pi === 'object') return str((pi as Record<string, unknown>).id);
+  return undefined;
+};
+
+/** A `payment_intent.*` event: its object is the PaymentIntent. https://docs.stripe.com/api/payment_intents/object */
+function translateIntentEvent(
+  type: Extract<HandledStripeEventType, `payment_intent.${string}`>,
+  base: { id: string; at: string; orderId?: string },
+  obj: Record<string, unknown>,
+): OrderEvent | undefined {
+  const paymentIntentId = str(obj.id);
+  if (!paymentIntentId) return undefined;
+  const e = { ...base, paymentIntentId };
+  switch (type) {
+    case 'payment_intent.succeeded': {
+      const charge = obj.latest_charge;
+      const chargeId = typeof charge === 'string' ? str(charge) : str((charge as Record<string, unknown> | null)?.id);
+      return {
+        ...e,
+        type,
+        // What Stripe took: amount_received on a succeeded PaymentIntent (equal to amount with automatic capture).
+        amount: num(obj.amount_received) ?? num(obj.amount) ?? -1,
+        currency: str(obj.currency) ?? '',
+        livemode: obj.livemode === true,
+        ...(chargeId ? { chargeId } : {}),
+      };
+    }
+    case 'payment_intent.payment_failed': {
+      const err = (obj.last_payment_error ?? {}) as Record<string, unknown>;
+      const failureCode = str(err.decline_code) ?? str(err.code);
+      return { ...e, type, ...(failureCode ? { failureCode } : {}) };
+    }
+    case 'payment_intent.canceled': {
+      const reason = str(obj.cancellation_reason);
+      return { ...e, type, ...(reason ? { cancellationReason: reason } : {}) };
+    }
+    case 'payment_intent.processing':
+    case 'payment_intent.requires_action':
+      return { ...e, type };
+  }
+}
+
 /** The source id of a charge: `charge.source.id` (Sources API) or `payment_method`. */
 function chargeSourceId(obj: Record<string, unknown>): string | undefined {
   const source = obj.source;
@@ -81,18 +127,31 @@ export function translateStripeEvent(e: StripeEventLike): Translation {
     };
   }
 
-  // charge.* and charge.dispute.created (whose object is a dispute that names its charge).
+  if (type.startsWith('payment_intent.')) {
+    const event = translateIntentEvent(
+      type as Extract<HandledStripeEventType, `payment_intent.${string}`>,
+      { id, at, ...(orderId ? { orderId } : {}) },
+      obj,
+    );
+    return event ? { kind: 'event', livemode, event } : { kind: 'ignored', reason: 'no_order_reference' };
+  }
+
+  // charge.* and charge.dispute.created (whose object is a dispute that names its charge and,
+  // on the PaymentIntents API, its PaymentIntent).
   const isDispute = type === 'charge.dispute.created';
   const chargeId = isDispute ? str(obj.charge) : str(obj.id);
   const sourceId = isDispute ? undefined : chargeSourceId(obj);
-  if (!chargeId || (!orderId && !sourceId)) return { kind: 'ignored', reason: 'no_order_reference' };
+  const paymentIntentId = chargeIntentId(obj);
+  if (!chargeId || (!orderId && !sourceId && !paymentIntentId))
+    return { kind: 'ignored', reason: 'no_order_reference' };
   const amount = num(obj.amount);
   const currency = str(obj.currency);
   const event = {
-    type: type as Exclude<HandledStripeEventType, `source.${string}`>,
+    type: type as Exclude<HandledStripeEventType, `source.${string}` | `payment_intent.${string}`>,
     id,
     at,
     ...ref(sourceId),
+    ...(paymentIntentId ? { paymentIntentId, chargePaymentIntentId: paymentIntentId } : {}),
     chargeId,
     ...(sourceId ? { chargeSourceId: sourceId } : {}),
     ...(amount !== undefined ? { amount } : {}),
@@ -102,5 +161,5 @@ export function translateStripeEvent(e: StripeEventLike): Translation {
   return { kind: 'event', livemode, event };
 }
 
-/** FIFO group of an event: the order id, else the source id (DESIGN.md, Queue). */
-export const groupIdOf = (e: OrderEvent): string => e.orderId ?? e.sourceId ?? e.id;
+/** FIFO group of an event: the order id, else the source or PaymentIntent id (docs/architecture.md, Queue). */
+export const groupIdOf = (e: OrderEvent): string => e.orderId ?? e.sourceId ?? e.paymentIntentId ?? e.id;

@@ -1,18 +1,24 @@
 /**
- * PaymentGateway over stripe-node (Sources, Charges, Refunds). Every call carries an explicit
- * timeout and retry count (set on the client, lambdas/wiring/) and, for creates, an
- * idempotency key (`source-`, `charge-`, `refund-<orderId>`), so a retried call never creates
- * a second object. https://docs.stripe.com/api/idempotent_requests
+ * PaymentGateway over stripe-node (PaymentIntents; Sources and Charges; Refunds). Every call
+ * carries an explicit timeout and retry count (set on the client, lambdas/wiring/) and, for
+ * creates, an idempotency key (`pi-`, `source-`, `charge-`, `refund-<orderId>`), so a retried
+ * call never creates a second object. https://docs.stripe.com/api/idempotent_requests
  */
 import Stripe from 'stripe';
+import type { IntentPayment } from '../../domain/index.js';
 import {
   type ChargeInput,
   type ChargeResult,
+  type CreatedPaymentIntent,
   type CreatedSource,
+  type CreatePaymentIntentInput,
   type CreateSourceInput,
   NotFound,
   PaymentDeclined,
   type PaymentGateway,
+  type PaymentIntentState,
+  type PaymentIntentStatus,
+  type RefundInput,
   SourceNotChargeable,
   type SourceStatus,
   TransientError,
@@ -83,6 +89,58 @@ const toChargeResult = (c: Stripe.Charge): ChargeResult => {
   };
 };
 
+const PAYMENT_METHOD_TYPE = { wechat: 'wechat_pay', alipay: 'alipay' } as const;
+
+const toIntentState = (pi: Stripe.PaymentIntent): PaymentIntentState => {
+  const charge = typeof pi.latest_charge === 'string' ? pi.latest_charge : pi.latest_charge?.id;
+  return {
+    id: pi.id,
+    status: pi.status as PaymentIntentStatus,
+    amount: pi.amount,
+    currency: pi.currency,
+    livemode: pi.livemode,
+    ...(charge ? { chargeId: charge } : {}),
+  };
+};
+
+/**
+ * What the storefront needs from `next_action`: the QR code's own data (not the hosted page,
+ * which would need a second scan), the Alipay redirect, or the native data for an app.
+ * https://docs.stripe.com/payments/wechat-pay/accept-a-payment ·
+ * https://docs.stripe.com/payments/alipay/accept-a-payment · https://docs.stripe.com/api/payment_intents/object#payment_intent_object-next_action
+ */
+export function intentPayment(pi: Stripe.PaymentIntent, client?: IntentPayment['client']): IntentPayment {
+  const p: IntentPayment = { api: 'payment_intents', paymentIntentId: pi.id, ...(client ? { client } : {}) };
+  const na = pi.next_action;
+  const qr = na?.wechat_pay_display_qr_code;
+  if (qr) {
+    p.qrCodeData = qr.data;
+    if (qr.image_data_url) p.qrCodeImageDataUrl = qr.image_data_url;
+    if (qr.hosted_instructions_url) p.hostedInstructionsUrl = qr.hosted_instructions_url;
+  }
+  const ios = na?.wechat_pay_redirect_to_ios_app;
+  if (ios?.native_url) p.nativeUrl = ios.native_url;
+  const android = na?.wechat_pay_redirect_to_android_app;
+  if (android) {
+    p.wechatAndroid = {
+      appId: android.app_id,
+      nonceStr: android.nonce_str,
+      package: android.package,
+      partnerId: android.partner_id,
+      prepayId: android.prepay_id,
+      sign: android.sign,
+      timestamp: android.timestamp,
+    };
+  }
+  const alipay = na?.alipay_handle_redirect;
+  if (alipay) {
+    if (alipay.url) p.redirectUrl = alipay.url;
+    if (alipay.native_url) p.nativeUrl = alipay.native_url;
+    if (alipay.native_data) p.nativeData = alipay.native_data;
+  }
+  return p;
+}
+
 export class StripeGateway implements PaymentGateway {
   constructor(private readonly stripe: Stripe) {}
 
@@ -133,11 +191,12 @@ export class StripeGateway implements PaymentGateway {
     return call(async () => toChargeResult(await this.stripe.charges.retrieve(chargeId)));
   }
 
-  refund(input: { orderId: string; chargeId: string; idempotencyKey: string }): Promise<{ id: string }> {
+  refund(input: RefundInput): Promise<{ id: string }> {
+    const target = input.chargeId ? { charge: input.chargeId } : { payment_intent: input.paymentIntentId ?? '' };
     return call(async () => {
       try {
         const r = await this.stripe.refunds.create(
-          { charge: input.chargeId, metadata: { order_id: input.orderId } },
+          { ...target, metadata: { order_id: input.orderId } },
           { idempotencyKey: input.idempotencyKey },
         );
         return { id: r.id };
@@ -147,9 +206,71 @@ export class StripeGateway implements PaymentGateway {
         // replays the error under the same key) and park it in the DLQ for good.
         // https://docs.stripe.com/error-codes#charge-already-refunded
         if (e instanceof Stripe.errors.StripeInvalidRequestError && e.code === 'charge_already_refunded') {
-          const existing = await this.stripe.refunds.list({ charge: input.chargeId, limit: 1 });
+          const existing = await this.stripe.refunds.list({ ...target, limit: 1 });
           const id = existing.data[0]?.id;
           if (id) return { id };
+        }
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Created and confirmed server side in one call. The pinned API version refuses
+   * `payment_method_types` (payment_method_types_no_longer_supported, 2026-09-30.endive); the
+   * method goes in `allowed_payment_method_types` and `payment_method_data[type]`.
+   * https://docs.stripe.com/api/payment_intents/create
+   */
+  createPaymentIntent(input: CreatePaymentIntentInput): Promise<CreatedPaymentIntent> {
+    const type = PAYMENT_METHOD_TYPE[input.method];
+    const params: Stripe.PaymentIntentCreateParams = {
+      amount: input.amount,
+      currency: input.currency,
+      confirm: true,
+      allowed_payment_method_types: [type],
+      payment_method_data: { type },
+      // The ingress only accepts events of objects carrying our order id.
+      metadata: { ...input.metadata, order_id: input.orderId },
+      ...(input.statementDescriptor ? { statement_descriptor: input.statementDescriptor } : {}),
+      ...(input.returnUrl ? { return_url: input.returnUrl } : {}),
+      ...(input.method === 'wechat'
+        ? {
+            payment_method_options: {
+              wechat_pay: {
+                client: input.client ?? 'web',
+                ...(input.wechatAppId && input.client !== 'web' ? { app_id: input.wechatAppId } : {}),
+              },
+            },
+          }
+        : {}),
+    };
+    return call(async () => {
+      const pi = await this.stripe.paymentIntents.create(params, { idempotencyKey: input.idempotencyKey });
+      return {
+        livemode: pi.livemode,
+        status: pi.status as PaymentIntentStatus,
+        payment: intentPayment(pi, input.method === 'wechat' ? (input.client ?? 'web') : undefined),
+      };
+    });
+  }
+
+  getPaymentIntent(id: string): Promise<PaymentIntentState> {
+    return call(async () => toIntentState(await this.stripe.paymentIntents.retrieve(id)));
+  }
+
+  /**
+   * Cancels unless the PaymentIntent has moved on: Stripe answers `payment_intent_unexpected_state`
+   * (with the PaymentIntent) for a succeeded, processing or canceled one, and that answer is the
+   * state we report. https://docs.stripe.com/api/payment_intents/cancel ·
+   * https://docs.stripe.com/error-codes#payment-intent-unexpected-state
+   */
+  cancelPaymentIntent(id: string): Promise<PaymentIntentState> {
+    return call(async () => {
+      try {
+        return toIntentState(await this.stripe.paymentIntents.cancel(id, { cancellation_reason: 'abandoned' }));
+      } catch (e) {
+        if (e instanceof Stripe.errors.StripeInvalidRequestError && e.code === 'payment_intent_unexpected_state') {
+          return toIntentState(await this.stripe.paymentIntents.retrieve(id));
         }
         throw e;
       }
