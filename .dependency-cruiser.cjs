@@ -1,4 +1,4 @@
-/** Architecture rules (DESIGN.md, Layout), checked by `npm run lint` in CI. */
+/** Architecture rules (docs/architecture.md, "Layers and their rules"), checked by `npm run lint` in CI. */
 module.exports = {
   forbidden: [
     {

@@ -1,4 +1,4 @@
-/** API Gateway proxy responses: JSON, security headers, and the error shape of DESIGN.md. */
+/** API Gateway proxy responses: JSON, security headers, and the error shape of docs/architecture.md (and docs/openapi.json). */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 
 /** https://owasp.org/www-project-secure-headers/ — an API that serves JSON only. */

@@ -370,7 +370,7 @@ describe('SqsWorkQueue (moto)', () => {
 // ---- Scheduler specifics -----------------------------------------------------------------
 
 describe('SchedulerTimers (moto)', () => {
-  it('creates the one-time schedule exactly as DESIGN.md says', async () => {
+  it('creates the one-time schedule exactly as docs/architecture.md (Timers) says', async () => {
     // moto fills in ScheduleExpressionTimezone 'UTC' and State 'ENABLED' when they are not sent,
     // so what the adapter sent is recorded too (the request input, before serialization).
     const sent: Record<string, unknown>[] = [];

@@ -196,7 +196,7 @@ function expectSecurityHeaders(res: APIGatewayProxyResult): void {
   expect(res.headers?.['Content-Type']).toMatch(/^application\/json/);
 }
 
-/** The error shape of DESIGN.md, with nothing internal in it. */
+/** The documented error shape (docs/openapi.json), with nothing internal in it. */
 function expectError(res: APIGatewayProxyResult, status: number, code: string): ErrorResponse['error'] {
   expect(res.statusCode).toBe(status);
   expectSecurityHeaders(res);

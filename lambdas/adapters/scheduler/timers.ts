@@ -1,6 +1,6 @@
 /**
  * Timers as EventBridge Scheduler one-time schedules that send the timer's work message to the
- * FIFO work queue (DESIGN.md, "Timers").
+ * FIFO work queue (docs/architecture.md, "Timers").
  *
  * - Expression `at(yyyy-mm-ddThh:mm:ss)`: no `Z`, no fraction; the zone is the separate
  *   `ScheduleExpressionTimezone`. Rounded UP to the whole second so a timer never fires early.

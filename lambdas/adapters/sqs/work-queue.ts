@@ -1,7 +1,7 @@
 /**
  * WorkQueue on the SQS FIFO queue.
  *
- * - `MessageGroupId` = the order id (else the Stripe source id), DESIGN.md "Queue": SQS delivers
+ * - `MessageGroupId` = the order id (else the Stripe source id), docs/architecture.md "Queue": SQS delivers
  *   one group in order, one batch at a time, so each order has one writer at a time.
  * - `MessageDeduplicationId` = the Stripe event id: a webhook Stripe delivers twice within the
  *   5-minute deduplication interval is accepted and dropped by SQS. Later duplicates are caught by
