@@ -40,6 +40,13 @@ export const MIN_AMOUNT: Record<string, number> = {
 
 /** https://docs.stripe.com/sources/wechat-pay: statement_descriptor up to 32 characters. */
 export const MAX_STATEMENT_DESCRIPTOR = 32;
+/**
+ * PaymentIntents: a non-card statement descriptor is 22 characters at most, has at least one
+ * letter and none of `< > \ ' " *` (POST /v1/payment_intents in scripts/stripe-sim/spec/;
+ * https://docs.stripe.com/get-started/account/statement-descriptors).
+ */
+export const MAX_INTENT_STATEMENT_DESCRIPTOR = 22;
+const DESCRIPTOR_FORBIDDEN = /[<>\\'"*]/;
 /** Stripe metadata: 50 keys, keys up to 40 characters, values up to 500. https://docs.stripe.com/api/metadata */
 export const METADATA_LIMITS = { keys: 50, keyLength: 40, valueLength: 500 } as const;
 /** Key this system sets on every source and charge to find the order of a webhook. */
@@ -113,7 +120,18 @@ export function validateNewOrder(input: NewOrderInput, rules: OrderRules = {}): 
     errors.push({ field: 'returnUrl', message: 'must be an http(s) URL of at most 2048 characters' });
   }
   const sd = input.statementDescriptor;
-  if (sd !== undefined && (sd.length === 0 || sd.length > MAX_STATEMENT_DESCRIPTOR)) {
+  if (sd !== undefined && input.stripeApi === 'payment_intents') {
+    if (sd.length === 0 || sd.length > MAX_INTENT_STATEMENT_DESCRIPTOR)
+      errors.push({
+        field: 'statementDescriptor',
+        message: `must be 1 to ${MAX_INTENT_STATEMENT_DESCRIPTOR} characters on the payment_intents API`,
+      });
+    else if (!/[A-Za-z]/.test(sd) || DESCRIPTOR_FORBIDDEN.test(sd))
+      errors.push({
+        field: 'statementDescriptor',
+        message: 'must contain a letter and none of < > \\ \' " *',
+      });
+  } else if (sd !== undefined && (sd.length === 0 || sd.length > MAX_STATEMENT_DESCRIPTOR)) {
     errors.push({ field: 'statementDescriptor', message: `must be 1 to ${MAX_STATEMENT_DESCRIPTOR} characters` });
   }
   const md = input.metadata ?? {};

@@ -175,6 +175,11 @@ export const ROUTES: RouteDoc[] = [
       400: { description: 'Invalid body; `fields` names each problem.', schema: ErrorBody },
       409: { description: 'Idempotency-Key reused with other parameters.', schema: ErrorBody },
       415: { description: 'Content-Type is not application/json.', schema: ErrorBody },
+      502: {
+        description:
+          'Stripe refused to create the payment for a reason of the account’s setup (e.g. WeChat Pay not activated); the message is Stripe’s.',
+        schema: ErrorBody,
+      },
       503: { description: 'Stripe or AWS unavailable; retry with the same Idempotency-Key.', schema: ErrorBody },
     },
   },

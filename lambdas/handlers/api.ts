@@ -14,7 +14,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { cancelOrder, createOrder, getOrder, getOrderForCustomer } from '../app/index.js';
 import { type DomainError, isDomainError } from '../domain/index.js';
-import { TransientError } from '../ports/index.js';
+import { ProviderRejectedError, TransientError } from '../ports/index.js';
 import { appDeps, corsOrigins } from '../wiring/app.js';
 import { CreateOrderBody, ListQuery, OrderIdParam, StatusQuery } from './api-schema.js';
 import { oncePerColdStart } from './cold-start.js';
@@ -148,6 +148,10 @@ export async function handleApi(deps: ApiDeps, event: APIGatewayProxyEvent): Pro
           'Retry-After': '2',
         },
       );
+    }
+    if (e instanceof ProviderRejectedError) {
+      logger.warn('Stripe refused to create the payment', { error: e.message, code: e.providerCode });
+      return error(502, 'PAYMENT_PROVIDER_REJECTED', `Stripe refused the payment: ${e.message}`);
     }
     logger.error('request failed', e as Error);
     return error(500, 'INTERNAL', 'Internal error.');

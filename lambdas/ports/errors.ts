@@ -44,4 +44,18 @@ export class SourceNotChargeable extends Error {
   }
 }
 
+/**
+ * The payment provider refused to create the payment for a reason the request's own validation
+ * could not see — typically the account's setup (WeChat Pay or Alipay not activated, a currency
+ * the account cannot present). Retrying will not help; the merchant's engineer needs Stripe's words.
+ */
+export class ProviderRejectedError extends Error {
+  readonly providerCode: string | undefined;
+  constructor(message: string, providerCode?: string) {
+    super(message);
+    this.name = 'ProviderRejectedError';
+    this.providerCode = providerCode;
+  }
+}
+
 export const isTransient = (e: unknown): e is TransientError => e instanceof TransientError;

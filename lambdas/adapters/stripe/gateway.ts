@@ -18,6 +18,7 @@ import {
   type PaymentGateway,
   type PaymentIntentState,
   type PaymentIntentStatus,
+  ProviderRejectedError,
   type RefundInput,
   SourceNotChargeable,
   type SourceStatus,
@@ -73,6 +74,19 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (e) {
     throw toPortError(e);
+  }
+}
+
+/** Creating a payment: an invalid request that passed our validation is the account's setup, told in Stripe's words. */
+async function create<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const mapped = toPortError(e);
+    if (mapped instanceof Stripe.errors.StripeInvalidRequestError) {
+      throw new ProviderRejectedError(mapped.message, mapped.code);
+    }
+    throw mapped;
   }
 }
 
@@ -154,7 +168,7 @@ export class StripeGateway implements PaymentGateway {
       ...(input.statementDescriptor ? { statement_descriptor: input.statementDescriptor } : {}),
       ...(input.returnUrl ? { redirect: { return_url: input.returnUrl } } : {}),
     };
-    return call(async () => {
+    return create(async () => {
       const s = await this.stripe.sources.create(params, { idempotencyKey: input.idempotencyKey });
       const qr = (s as unknown as { wechat?: { qr_code_url?: string } }).wechat?.qr_code_url;
       return {
@@ -244,7 +258,7 @@ export class StripeGateway implements PaymentGateway {
           }
         : {}),
     };
-    return call(async () => {
+    return create(async () => {
       const pi = await this.stripe.paymentIntents.create(params, { idempotencyKey: input.idempotencyKey });
       return {
         livemode: pi.livemode,
