@@ -7,7 +7,10 @@
  * - STRIPE_SIM_WEBHOOK_URL: where signed webhooks go (none when unset; `POST /_sim/webhook` sets it later)
  * - STRIPE_WEBHOOK_SECRET: signing secret (default whsec_local_sandbox)
  * - STRIPE_SIM_PUBLIC_URL: base URL of the QR code / redirect pages (default: the server's URL)
- * - STRIPE_OPENAPI_PATH: the OpenAPI subset (default `<repo>/../shared/stripe/...`)
+ * - STRIPE_OPENAPI_PATH / STRIPE_PI_OPENAPI_PATH: the Sources / PaymentIntents OpenAPI subsets
+ *   (default: the copies in `scripts/stripe-sim/spec/`)
+ * - STRIPE_SIM_PAYMENT_ATTEMPT_EXPIRY_SECONDS: a PaymentIntent's payment attempt nobody
+ *   authorized or declined expires after this (default: never)
  * Signing follows https://docs.stripe.com/webhooks#verify-manually.
  */
 
@@ -26,6 +29,9 @@ const sim = await startStripeSim({
   webhookUrl: env.STRIPE_SIM_WEBHOOK_URL || undefined,
   webhookSecret: env.STRIPE_WEBHOOK_SECRET || 'whsec_local_sandbox',
   publicBaseUrl: env.STRIPE_SIM_PUBLIC_URL || undefined,
+  paymentAttemptExpirySeconds: env.STRIPE_SIM_PAYMENT_ATTEMPT_EXPIRY_SECONDS
+    ? Number(env.STRIPE_SIM_PAYMENT_ATTEMPT_EXPIRY_SECONDS)
+    : undefined,
   log: (line) => console.log(`[stripe-sim] ${line}`),
 });
 

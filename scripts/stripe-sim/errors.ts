@@ -73,3 +73,14 @@ export function missingParameter(param: string): ApiError {
 export function noSuch(kind: string, id: string, param: string): ApiError {
   return invalidRequest(`No such ${kind}: '${id}'`, { code: 'resource_missing', param, status: 404 });
 }
+
+/** Thrown by the test controls (`/_sim/*`, StripeSim methods): `{error: {type, message}}` with this status. */
+export class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}

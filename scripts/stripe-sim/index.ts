@@ -2,10 +2,13 @@
  * Public entry of the offline Stripe simulator (library use: tests and the local sandbox).
  *
  * Why: tests and `npm start` need a Stripe that runs on loopback, shares the sandbox clock,
- * answers like Stripe's legacy Sources API (validated against `../shared/stripe/`) and sends
- * signed webhooks — see sim.ts for the behaviour and the Stripe docs it follows
- * (https://docs.stripe.com/sources/wechat-pay , https://docs.stripe.com/sources/alipay ,
- * https://docs.stripe.com/api/idempotent_requests , https://docs.stripe.com/webhooks#verify-manually).
+ * answers like Stripe's legacy Sources API and like PaymentIntents with wechat_pay / alipay
+ * (validated against the OpenAPI subsets in `scripts/stripe-sim/spec/`) and sends signed
+ * webhooks. sim.ts says where each behaviour lives; the Stripe docs behind them:
+ * https://docs.stripe.com/sources/wechat-pay , https://docs.stripe.com/sources/alipay ,
+ * https://docs.stripe.com/payments/wechat-pay/accept-a-payment ,
+ * https://docs.stripe.com/payments/alipay/accept-a-payment ,
+ * https://docs.stripe.com/api/idempotent_requests , https://docs.stripe.com/webhooks#verify-manually.
  * The CLI (`npm run stripe:sim`) is cli.ts.
  *
  * ```ts
@@ -20,6 +23,7 @@ export type { AdvanceableClock, SimClock } from './clock.js';
 export { chargeableCancelAt, ManualOffsetClock, OffsetClock, pendingCancelAt } from './clock.js';
 export { encodeForm, parseForm } from './form.js';
 export type {
+  AnyChargeObj,
   ChargeObj,
   ChargeStatus,
   EventObj,
@@ -31,7 +35,25 @@ export type {
   SourceType,
 } from './objects.js';
 export { Spec } from './openapi.js';
-export type { ChargeOutcome, FaultMode, FaultSettings, StripeSim, StripeSimOptions } from './sim.js';
+export type {
+  CancellationReason,
+  NextActionObj,
+  PaymentErrorObj,
+  PaymentIntentChargeObj,
+  PaymentIntentObj,
+  PaymentIntentStatus,
+  PaymentMethodObj,
+  PaymentMethodType,
+  WechatPayClient,
+} from './payment-intent-objects.js';
+export type {
+  ApiRequestRecord,
+  ChargeOutcome,
+  FaultMode,
+  FaultSettings,
+  StripeSim,
+  StripeSimOptions,
+} from './sim.js';
 export { FAULT_MODES, startStripeSim } from './sim.js';
 export type { DeliveryRecord, WebhookChaos } from './webhooks.js';
 export { seededRandom, signPayload } from './webhooks.js';

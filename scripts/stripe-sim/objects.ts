@@ -1,18 +1,21 @@
 /**
- * The API objects the simulator hands out: sources, charges, refunds, events.
+ * The API objects the simulator hands out: sources, charges, refunds, events, and the
+ * PaymentIntent / PaymentMethod objects of payment-intent-objects.ts.
  *
  * Why: the orchestrator parses these objects (from API responses and from webhook payloads),
  * so they must have the fields, types and nullability of Stripe's: the shapes follow the
- * `source`, `charge`, `refund` and `event` schemas of the OpenAPI subset and the example
- * objects in `../shared/stripe/stripe-fixtures-subset.json` (checked by `Spec.conformsTo` in
- * the tests). Real charges carry `source` (the Source object charged) although the public
- * `charge` schema omits it; so do these.
+ * `source`, `charge`, `refund` and `event` schemas of the OpenAPI subsets and the example
+ * objects in `scripts/stripe-sim/spec/stripe-fixtures-subset.json` and
+ * `stripe-payment-intents-fixtures.json` (checked by `Spec.conformsTo` in the tests). Real
+ * charges of sources carry `source` (the Source object charged) although the 2023 `charge`
+ * schema omits it; so do these. Charges of PaymentIntents carry `source: null`.
  * https://docs.stripe.com/api/sources/object · https://docs.stripe.com/api/charges/object
  * https://docs.stripe.com/api/refunds/object · https://docs.stripe.com/api/events/object
  * IDs look like Stripe's: a prefix and 24 random alphanumerics (https://docs.stripe.com/api/ids).
  */
 
 import { randomInt } from 'node:crypto';
+import type { PaymentIntentChargeObj, PaymentIntentObj } from './payment-intent-objects.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -22,7 +25,7 @@ export function randomAlnum(n: number): string {
   return s;
 }
 
-export function newId(prefix: 'src' | 'ch' | 're' | 'evt' | 'txn' | 'req'): string {
+export function newId(prefix: 'src' | 'ch' | 're' | 'evt' | 'txn' | 'req' | 'pi' | 'pm'): string {
   return `${prefix}_${randomAlnum(prefix === 'req' ? 14 : 24)}`;
 }
 
@@ -80,12 +83,17 @@ export interface RefundObj {
   created: number;
   currency: string;
   metadata: Record<string, string>;
-  payment_intent: null;
+  /** The PaymentIntent of the refunded charge; null for a charge of a source. */
+  payment_intent: string | null;
   reason: string | null;
   receipt_number: null;
   source_transfer_reversal: null;
   status: 'succeeded' | 'pending' | 'failed';
   transfer_reversal: null;
+  /** Fields added after API 2023-08-16 (x-known-gaps), present on refunds of PaymentIntents only. */
+  customer?: null;
+  customer_account?: null;
+  payment_method?: string | null;
 }
 
 export interface ChargeOutcomeObj {
@@ -155,14 +163,22 @@ export type EventType =
   | 'charge.succeeded'
   | 'charge.failed'
   | 'charge.pending'
-  | 'charge.refunded';
+  | 'charge.refunded'
+  | 'payment_intent.requires_action'
+  | 'payment_intent.processing'
+  | 'payment_intent.succeeded'
+  | 'payment_intent.payment_failed'
+  | 'payment_intent.canceled';
+
+/** A charge of either API: of a source (`source` set) or of a PaymentIntent (`payment_intent` set). */
+export type AnyChargeObj = ChargeObj | PaymentIntentChargeObj;
 
 export interface EventObj {
   id: string;
   object: 'event';
   api_version: string;
   created: number;
-  data: { object: SourceObj | ChargeObj };
+  data: { object: SourceObj | ChargeObj | PaymentIntentObj | PaymentIntentChargeObj };
   livemode: false;
   pending_webhooks: number;
   request: { id: string | null; idempotency_key: string | null };
@@ -180,6 +196,15 @@ export function emptyOwner(): OwnerObj {
     verified_name: null,
     verified_phone: null,
   };
+}
+
+export function emptyAddress(): AddressObj {
+  return { city: null, country: null, line1: null, line2: null, postal_code: null, state: null };
+}
+
+/** Whether a charge is one of a source (Sources API) rather than of a PaymentIntent. */
+export function isSourceCharge(ch: AnyChargeObj): ch is ChargeObj {
+  return ch.source !== null;
 }
 
 /** Deep copy of a JSON object (snapshots for events, copies for accessors). */

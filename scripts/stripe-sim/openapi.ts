@@ -3,8 +3,9 @@
  *
  * Why: a simulator that accepts anything would let the orchestrator send parameters real
  * Stripe rejects, and the first time anyone noticed would be in production. So every `/v1`
- * request is checked against `../shared/stripe/stripe-sources-subset.openapi.json` (cut from
- * stripe/openapi spec3 at API version 2023-08-16): for a POST, the allowed parameters are the
+ * request is checked against `scripts/stripe-sim/spec/stripe-sources-subset.openapi.json` or
+ * `stripe-payment-intents-subset.openapi.json` (cut from stripe/openapi spec3 at API version
+ * 2023-08-16; the second one patched by its `x-known-gaps`, see gaps.ts): for a POST, the allowed parameters are the
  * properties of the `application/x-www-form-urlencoded` request body schema; for a GET, the
  * declared query parameters. Errors are worded as Stripe words them ("Received unknown
  * parameter: foo", "Missing required param: type.", "Invalid integer: abc").
@@ -17,23 +18,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { conformsTo, type Schema } from './conformance.js';
 import type { ApiError } from './errors.js';
 import { missingParameter, paramError, unknownParameter } from './errors.js';
 import type { FormObject, FormValue } from './form.js';
 
-export interface Schema {
-  $ref?: string;
-  type?: string;
-  properties?: Record<string, Schema>;
-  additionalProperties?: boolean | Schema;
-  required?: string[];
-  items?: Schema;
-  anyOf?: Schema[];
-  enum?: unknown[];
-  maxLength?: number;
-  nullable?: boolean;
-  [k: string]: unknown;
-}
+export type { Schema };
 
 interface Parameter {
   in: 'query' | 'path' | 'header';
@@ -51,9 +41,30 @@ export interface OpenApiDoc {
   info?: { version?: string };
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Schema> };
+  [k: string]: unknown;
 }
 
-const SPEC_FILE = 'stripe-sources-subset.openapi.json';
+/** A parameter the API version in use refuses with its own error code (a known gap). */
+export interface RefusedParam {
+  method: string;
+  specPath: string;
+  param: string;
+  code: string;
+  message: string;
+}
+
+export interface SpecOptions {
+  /** Checked before the schema: the first one present fails the request. */
+  refusedParams?: readonly RefusedParam[];
+  /**
+   * Strict response checks: a property an object schema does not declare is a problem, except
+   * those listed here for that schema (fields Stripe added after the spec's version).
+   */
+  strict?: { tolerated: Readonly<Record<string, readonly string[]>> };
+}
+
+export const SPEC_FILE = 'stripe-sources-subset.openapi.json';
+export const PAYMENT_INTENTS_SPEC_FILE = 'stripe-payment-intents-subset.openapi.json';
 
 /** The repository root: the nearest ancestor of this file holding a package.json. */
 function repoRoot(): string {
@@ -67,21 +78,21 @@ function repoRoot(): string {
 }
 
 /**
- * `STRIPE_OPENAPI_PATH`, else the copy kept in this repository (`scripts/stripe-sim/spec/`, the
- * same bytes as `../shared/stripe/`, so a clone anywhere works; a unit test checks they agree),
- * else `<repo>/../shared/stripe/...`.
+ * The Sources subset: `STRIPE_OPENAPI_PATH`, else the copy kept in this repository
+ * (`scripts/stripe-sim/spec/`, so a clone anywhere works; a unit test checks it against the
+ * original), else the original reference folder next to the repository, when there is one.
+ * For the PaymentIntents subset (`file` = PAYMENT_INTENTS_SPEC_FILE) the variable is
+ * `STRIPE_PI_OPENAPI_PATH`.
  */
-export function findSpecPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.STRIPE_OPENAPI_PATH) return resolve(env.STRIPE_OPENAPI_PATH);
+export function findSpecPath(env: NodeJS.ProcessEnv = process.env, file = SPEC_FILE): string {
+  const override = file === SPEC_FILE ? env.STRIPE_OPENAPI_PATH : env.STRIPE_PI_OPENAPI_PATH;
+  if (override) return resolve(override);
   const root = repoRoot();
-  const candidates = [
-    join(root, 'scripts', 'stripe-sim', 'spec', SPEC_FILE),
-    join(root, '..', 'shared', 'stripe', SPEC_FILE),
-  ];
+  const candidates = [join(root, 'scripts', 'stripe-sim', 'spec', file), join(root, '..', 'shared', 'stripe', file)];
   const found = candidates.find((p) => existsSync(p));
   if (!found) {
     throw new Error(
-      `stripe-sim: Stripe OpenAPI subset not found (looked at ${candidates.join(', ')}); set STRIPE_OPENAPI_PATH`,
+      `stripe-sim: Stripe OpenAPI subset not found (looked at ${candidates.join(', ')}); set STRIPE_OPENAPI_PATH / STRIPE_PI_OPENAPI_PATH`,
     );
   }
   return found;
@@ -99,7 +110,10 @@ export function loadSpec(path = findSpecPath()): OpenApiDoc {
 }
 
 export class Spec {
-  constructor(readonly doc: OpenApiDoc) {}
+  constructor(
+    readonly doc: OpenApiDoc,
+    readonly options: SpecOptions = {},
+  ) {}
 
   get apiVersion(): string {
     return this.doc.info?.version ?? '2023-08-16';
@@ -144,6 +158,11 @@ export class Spec {
    * into arrays. Throws the first error, as Stripe reports one problem at a time.
    */
   validateRequest(method: string, specPath: string, params: FormObject): FormObject {
+    for (const r of this.options.refusedParams ?? []) {
+      if (r.method === method && r.specPath === specPath && params[r.param] !== undefined) {
+        throw paramError(r.message, r.param, r.code);
+      }
+    }
     const schema = this.requestSchema(method, specPath);
     return this.validateValue(schema, params, '') as FormObject;
   }
@@ -231,66 +250,11 @@ export class Spec {
 
   /**
    * Response self-check: problems (empty when fine) of `value` against a components schema,
-   * e.g. `conformsTo('source', obj)`. Checks required properties, types, nullability, enums.
+   * e.g. `conformsTo('source', obj)`. Checks required properties, types, nullability, enums and,
+   * for a strict Spec, unknown properties (see conformance.ts).
    */
   conformsTo(schemaName: string, value: unknown): string[] {
-    const schema = this.doc.components.schemas[schemaName];
-    if (!schema) return [`no schema ${schemaName}`];
-    const problems: string[] = [];
-    this.check(schema, value, schemaName, problems, 0);
-    return problems;
-  }
-
-  private check(schema: Schema, value: unknown, at: string, problems: string[], depth: number): void {
-    if (depth > 12) return;
-    const s = this.resolve(schema);
-    if (value === null) {
-      if (!s.nullable) problems.push(`${at}: null but not nullable`);
-      return;
-    }
-    if (s.anyOf) {
-      const ok = s.anyOf.some((b) => {
-        const p: string[] = [];
-        this.check(b, value, at, p, depth + 1);
-        return p.length === 0;
-      });
-      if (!ok) problems.push(`${at}: matches no anyOf branch`);
-      return;
-    }
-    if (s.enum && !s.enum.includes(value)) {
-      problems.push(`${at}: ${JSON.stringify(value)} not in enum`);
-      return;
-    }
-    const t = s.type;
-    if (t === 'object') {
-      if (typeof value !== 'object' || Array.isArray(value)) {
-        problems.push(`${at}: expected object`);
-        return;
-      }
-      const obj = value as Record<string, unknown>;
-      for (const req of s.required ?? []) if (!(req in obj)) problems.push(`${at}.${req}: required but missing`);
-      for (const [k, v] of Object.entries(obj)) {
-        const sub =
-          s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
-        if (sub) this.check(sub, v, `${at}.${k}`, problems, depth + 1);
-      }
-    } else if (t === 'array') {
-      if (!Array.isArray(value)) problems.push(`${at}: expected array`);
-      else if (s.items) {
-        const items = s.items;
-        value.forEach((v, i) => {
-          this.check(items, v, `${at}[${i}]`, problems, depth + 1);
-        });
-      }
-    } else if (t === 'integer') {
-      if (!Number.isInteger(value)) problems.push(`${at}: expected integer`);
-    } else if (t === 'number') {
-      if (typeof value !== 'number') problems.push(`${at}: expected number`);
-    } else if (t === 'string') {
-      if (typeof value !== 'string') problems.push(`${at}: expected string`);
-    } else if (t === 'boolean') {
-      if (typeof value !== 'boolean') problems.push(`${at}: expected boolean`);
-    }
+    return conformsTo(this, schemaName, value);
   }
 }
 

@@ -1,17 +1,17 @@
 /**
- * The customer-facing pages of the simulator: the stand-in for the WeChat Pay QR code target
- * and the Alipay redirect.
+ * The customer-facing pages of the simulator (HTML only; customer-pages.ts serves them): the
+ * stand-in for the WeChat Pay QR code target and the Alipay redirect.
  *
- * Why: in Stripe test mode, a WeChat Pay source's `wechat.qr_code_url` and an Alipay source's
- * `redirect.url` open a Stripe page where you authorize or fail the test payment. The local
- * sandbox and the browser tests need the same thing offline: `GET /authorize/:sourceId` shows
- * the amount and two buttons, `#authorize` and `#decline`; Alipay then returns the browser to
- * `redirect[return_url]` with `source`, `client_secret` and `livemode` in the query, as Stripe
- * does. https://docs.stripe.com/sources/wechat-pay#testing ·
- * https://docs.stripe.com/sources/alipay#customer-action
+ * Why: in Stripe test mode, a WeChat Pay source's `wechat.qr_code_url`, an Alipay source's
+ * `redirect.url`, and a PaymentIntent's WeChat Pay QR code / Alipay redirect open a Stripe
+ * page where you authorize or fail the test payment. The local sandbox and the browser tests
+ * need the same thing offline: `GET /authorize/:id` (a source or a PaymentIntent) shows the
+ * amount and two buttons, `#authorize` and `#decline`. https://docs.stripe.com/sources/wechat-pay#testing ·
+ * https://docs.stripe.com/sources/alipay#customer-action · https://docs.stripe.com/payments/wechat-pay/accept-a-payment#test-integration
  */
 
 import { formatAmount, type SourceObj } from './objects.js';
+import type { PaymentIntentObj, PaymentMethodType } from './payment-intent-objects.js';
 
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -83,6 +83,48 @@ export function donePage(src: SourceObj, action: 'authorize' | 'decline'): strin
 <h1>${esc(method)} test payment</h1>
 <p id="result" data-status="${esc(src.status)}">${esc(text)}</p>
 <p class="meta">Source <code id="source-id">${esc(src.id)}</code> · status <b id="status">${esc(src.status)}</b></p>`,
+  );
+}
+
+const PI_METHOD_NAME: Record<PaymentMethodType, string> = { wechat_pay: 'WeChat Pay', alipay: 'Alipay' };
+
+function piHead(pi: PaymentIntentObj, method: string): string {
+  return `<span class="badge">Test mode</span>
+<h1>${esc(method)} test payment</h1>
+<p class="amount" id="amount" data-amount="${pi.amount}" data-currency="${esc(pi.currency)}">${esc(formatAmount(pi.amount, pi.currency))}</p>
+<p class="meta">PaymentIntent <code id="payment-intent-id">${esc(pi.id)}</code> · status <b id="status">${esc(pi.status)}</b></p>`;
+}
+
+/** The authorization page of a PaymentIntent: buttons while it waits for the customer. */
+export function paymentIntentPage(pi: PaymentIntentObj, type: PaymentMethodType): string {
+  const method = PI_METHOD_NAME[type];
+  if (pi.status !== 'requires_action') {
+    return layout(
+      `${method} test payment`,
+      `${piHead(pi, method)}<p id="result" data-status="${esc(pi.status)}">This payment is not waiting for the customer: the PaymentIntent is ${esc(pi.status)}.</p>`,
+    );
+  }
+  const image = pi.next_action?.wechat_pay_display_qr_code?.image_data_url;
+  const qr = image ? `<p><img id="qr" alt="WeChat Pay QR code" width="180" height="180" src="${esc(image)}"></p>` : '';
+  return layout(
+    `${method} test payment`,
+    `${piHead(pi, method)}${qr}
+<p>This page stands in for ${esc(method)}. Authorize the payment to make it succeed, or decline it to fail this attempt.</p>
+<form method="post" action="/authorize/${encodeURIComponent(pi.id)}">
+  <input type="hidden" name="client_secret" value="${esc(pi.client_secret)}">
+  <button type="submit" id="authorize" name="action" value="authorize">Authorize test payment</button>
+  <button type="submit" id="decline" name="action" value="decline">Decline test payment</button>
+</form>`,
+  );
+}
+
+/** Shown after the action when there is no return URL (WeChat Pay). */
+export function paymentIntentDonePage(pi: PaymentIntentObj, type: PaymentMethodType, action: string): string {
+  const method = PI_METHOD_NAME[type];
+  const text = `Payment ${action === 'authorize' ? 'authorized' : 'declined'}. You can close this page and return to the shop.`;
+  return layout(
+    `${method} test payment`,
+    `${piHead(pi, method)}<p id="result" data-status="${esc(pi.status)}">${esc(text)}</p>`,
   );
 }
 

@@ -4,7 +4,7 @@
  * Why: the sandbox and every integration test trust the simulator to behave like Stripe's
  * legacy Sources API for WeChat Pay and Alipay. These tests pin the behaviour the orchestrator
  * depends on: the wire format and Stripe's error shapes (validated against the OpenAPI subset
- * in ../shared/stripe), the source lifecycle and its 1 h / 6 h / 23:45 CST expiries
+ * in scripts/stripe-sim/spec/), the source lifecycle and its 1 h / 6 h / 23:45 CST expiries
  * (https://docs.stripe.com/sources/wechat-pay), single-use charging, refunds, idempotent
  * requests (https://docs.stripe.com/api/idempotent_requests), signed and retried webhooks
  * (https://docs.stripe.com/webhooks#verify-manually), fault injection and the test-mode

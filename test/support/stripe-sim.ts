@@ -99,3 +99,54 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+// ------------------------------------------------------------------ request conformance (added for the gateway, handler and reliability suites)
+
+let rawPaymentIntentsSubset: import('../../scripts/stripe-sim/index.js').Spec | undefined;
+
+/**
+ * The `/v1` requests the simulator accepted (2xx) that do not conform to the OpenAPI subset of
+ * their operation, as one line each (empty = all conform). PaymentIntents operations (and
+ * `POST /v1/refunds`) are checked against the PaymentIntents subset as published, without the
+ * simulator's patches, except exactly its x-known-gaps: `allowed_payment_method_types` (a list of
+ * wechat_pay / alipay) is allowed, and `payment_method_options[wechat_pay][client]` is checked
+ * with the default `web` the pinned version applies. Other operations (sources, charges) are
+ * checked against the Sources subset. The same rule as test/integration/stripe-sim-payment-intents.test.ts.
+ */
+export async function nonConformingRequests(
+  sim: Pick<StripeSim, 'requests' | 'spec'>,
+  records = sim.requests(),
+): Promise<string[]> {
+  if (!rawPaymentIntentsSubset) {
+    const { findSpecPath, loadSpec, PAYMENT_INTENTS_SPEC_FILE } = await import('../../scripts/stripe-sim/openapi.js');
+    const { Spec } = await import('../../scripts/stripe-sim/index.js');
+    rawPaymentIntentsSubset = new Spec(loadSpec(findSpecPath({}, PAYMENT_INTENTS_SPEC_FILE)));
+  }
+  const pis = rawPaymentIntentsSubset;
+  const problems: string[] = [];
+  for (const r of records) {
+    if (r.status >= 300) continue;
+    const onPis = pis.doc.paths[r.specPath]?.[r.method.toLowerCase()] !== undefined;
+    const params = structuredClone(r.params) as Record<string, unknown>;
+    try {
+      if (onPis) {
+        const allowed = params.allowed_payment_method_types;
+        if (allowed !== undefined) {
+          if (!Object.values(allowed as object).every((v) => v === 'wechat_pay' || v === 'alipay')) {
+            problems.push(`${r.method} ${r.path}: allowed_payment_method_types ${JSON.stringify(allowed)}`);
+          }
+          delete params.allowed_payment_method_types;
+        }
+        const options = params.payment_method_options as { wechat_pay?: Record<string, unknown> } | undefined;
+        const wechat = options?.wechat_pay;
+        if (wechat && typeof wechat === 'object' && wechat.client === undefined) wechat.client = 'web';
+        pis.validateRequest(r.method, r.specPath, params as never);
+      } else {
+        sim.spec.validateRequest(r.method, r.specPath, params as never);
+      }
+    } catch (e) {
+      problems.push(`${r.method} ${r.path}: ${(e as Error).message}`);
+    }
+  }
+  return problems;
+}
