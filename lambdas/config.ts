@@ -133,7 +133,8 @@ export function loadConfig(need: readonly ConfigNeed[], env: Env = process.env):
   }
 
   const paymentApi = (env[ENV.PAYMENT_API]?.trim() || 'payment_intents') as PaymentApi;
-  if (!PAYMENT_APIS.includes(paymentApi)) problems.push(`${ENV.PAYMENT_API} must be one of ${PAYMENT_APIS.join(', ')}`);
+  if (!PAYMENT_APIS.includes(paymentApi))
+    problems.push(`${ENV.PAYMENT_API} must be one of ${PAYMENT_APIS.join(', ')} (it is ${JSON.stringify(paymentApi)})`);
   const wechatAppId = env[ENV.WECHAT_APP_ID]?.trim() || undefined;
   // WeChat Open Platform app ids look like wx + 16 hex characters.
   if (wechatAppId !== undefined && !/^wx[0-9a-zA-Z]{16}$/.test(wechatAppId))

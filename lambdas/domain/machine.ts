@@ -30,6 +30,7 @@ import {
   type IntentPayment,
   type Order,
   type OrderStatus,
+  type PaymentApi,
   summarize,
   type TimerKind,
   timerName,
@@ -412,10 +413,16 @@ function dispatch(rules: RuleSet, order: Order, event: Exclude<OrderEvent, Order
 /** On a PaymentIntents order the PaymentIntent's own events decide; its charge events are the timeline. */
 const CHARGE_RESULTS: readonly OrderEventType[] = ['charge.succeeded', 'charge.pending', 'charge.failed'];
 
+/** Timers of one API: the charge deadline is a Sources order's, the re-check a PaymentIntents order's. */
+const TIMER_API: Partial<Record<OrderEventType, PaymentApi>> = {
+  'timer.deadline': 'sources',
+  'timer.recheck': 'payment_intents',
+};
+
 /** The outcome a rule gives, without bookkeeping; exported for the table test. */
 export function rule(status: OrderStatus, order: Order, event: OrderEvent): Outcome {
   if (event.type === 'order.created') return ignore('already_created');
-  const api = apiOfEventType(event.type);
+  const api = apiOfEventType(event.type) ?? TIMER_API[event.type];
   if (api !== undefined && api !== order.payment.api) return ignore('other_api');
   if (foreignObject(order, event)) return ignore(api === 'sources' ? 'foreign_source' : 'foreign_payment_intent');
   if (order.payment.api === 'payment_intents' && CHARGE_RESULTS.includes(event.type)) return ignore('recorded');

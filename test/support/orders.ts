@@ -2,10 +2,12 @@
 import {
   type Decision,
   decide,
+  type IntentObservation,
   type Order,
   type OrderEvent,
   type OrderEventType,
   type OrderStatus,
+  type PaymentApi,
   timerEventId,
 } from '../../lambdas/domain/index.js';
 
@@ -153,8 +155,96 @@ export const PATH_TO: Record<OrderStatus, OrderEvent[]> = {
   refunded: [created(), event('merchant.cancel'), event('charge.succeeded')],
 };
 
-export function orderIn(status: OrderStatus): Order {
-  const { order } = applyAll(PATH_TO[status]);
-  if (!order || order.status !== status) throw new Error(`could not reach ${status}`);
+/** Seconds a PaymentIntents order of these builders waits before it expires (not the 1-hour default). */
+export const PI_EXPIRES_IN_SECONDS = 1800;
+
+/** The creation of a PaymentIntents order: WeChat Pay in a browser, its QR code from `next_action`. */
+export function piCreated(overrides: Partial<Extract<OrderEvent, { type: 'order.created' }>> = {}): OrderEvent {
+  return created({
+    payment: {
+      api: 'payment_intents',
+      paymentIntentId: PAYMENT_INTENT_ID,
+      client: 'web',
+      qrCodeData: `weixin://wxpay/bizpayurl?pr=${PAYMENT_INTENT_ID}`,
+    },
+    expiresInSeconds: PI_EXPIRES_IN_SECONDS,
+    ...overrides,
+  });
+}
+
+/** The order's money as Stripe reports it (equal to the order's unless overridden). */
+export const MONEY = { amount: 1099, currency: 'usd', livemode: false } as const;
+
+/** The PaymentIntent after a cancel attempt (expiry, re-check, merchant cancel). */
+export function intentObservation(
+  status: IntentObservation['status'],
+  extra: Partial<Omit<IntentObservation, 'kind' | 'status'>> = {},
+): IntentObservation {
+  return {
+    kind: 'payment_intent',
+    status,
+    ...MONEY,
+    ...(status === 'succeeded' ? { chargeId: 'ch_pi_1' } : {}),
+    ...extra,
+  };
+}
+
+/**
+ * One event of each type for the PaymentIntents order: as `event()`, except that charge events
+ * belong to the PaymentIntent (no source), as Stripe sends them on that API.
+ */
+export function piEvent(
+  type: Exclude<OrderEventType, 'order.created'>,
+  extra: Record<string, unknown> = {},
+): OrderEvent {
+  switch (type) {
+    case 'charge.succeeded':
+    case 'charge.pending':
+    case 'charge.failed':
+    case 'charge.refunded':
+    case 'charge.dispute.created': {
+      const { sourceId: _s, chargeSourceId: _c, ...e } = event(type) as OrderEvent & { chargeSourceId?: string };
+      return {
+        ...e,
+        chargeId: 'ch_pi_1',
+        paymentIntentId: PAYMENT_INTENT_ID,
+        chargePaymentIntentId: PAYMENT_INTENT_ID,
+        ...extra,
+      } as OrderEvent;
+    }
+    default:
+      return event(type, extra);
+  }
+}
+
+/**
+ * The shortest path to each state of a PaymentIntents order. `chargeable` is absent: it belongs to
+ * the Sources API (a source authorized, waiting for our charge); Stripe captures a PaymentIntent
+ * itself, so no PaymentIntents order is ever chargeable (test/unit/machine.table.test.ts shows it).
+ */
+export const PI_PATH_TO: Record<Exclude<OrderStatus, 'chargeable'>, OrderEvent[]> = {
+  pending: [piCreated()],
+  charging: [piCreated(), piEvent('payment_intent.processing')],
+  paid: [piCreated(), piEvent('payment_intent.succeeded')],
+  failed: [piCreated(), piEvent('payment_intent.payment_failed')],
+  canceled: [piCreated(), piEvent('merchant.cancel', { observation: intentObservation('canceled') })],
+  refunded: [
+    piCreated(),
+    piEvent('merchant.cancel', { observation: intentObservation('canceled') }),
+    piEvent('payment_intent.succeeded'),
+  ],
+};
+
+/** The path to `status` for an order on `api`, or undefined when no such path exists. */
+export function pathTo(status: OrderStatus, api: PaymentApi = 'sources'): OrderEvent[] | undefined {
+  if (api === 'sources') return PATH_TO[status];
+  return status === 'chargeable' ? undefined : PI_PATH_TO[status];
+}
+
+export function orderIn(status: OrderStatus, api: PaymentApi = 'sources'): Order {
+  const path = pathTo(status, api);
+  if (!path) throw new Error(`no ${api} order is ever ${status}`);
+  const { order } = applyAll(path);
+  if (!order || order.status !== status) throw new Error(`could not reach ${status} on ${api}`);
   return order;
 }

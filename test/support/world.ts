@@ -9,6 +9,7 @@ import {
   SequentialIds,
 } from '../../lambdas/adapters/memory/index.js';
 import type { Deps, OrderSettings } from '../../lambdas/app/index.js';
+import type { OrderEvent } from '../../lambdas/domain/index.js';
 
 export class Crash extends Error {
   constructor(step: number, what: string) {
@@ -74,4 +75,16 @@ export function makeWorld(settings: Partial<OrderSettings> = {}): World {
     settings: { paymentApi: 'sources', paymentExpirySeconds: 3600, ...settings },
   };
   return w;
+}
+
+/**
+ * Fires the scheduled timer `name` as EventBridge Scheduler does: the clock moves to its instant,
+ * the schedule is deleted, and its event is returned for the worker to handle.
+ */
+export function fireTimer(w: World, name: string): OrderEvent {
+  const t = w.timers.timers.get(name);
+  if (!t) throw new Error(`no timer ${name}; scheduled: ${[...w.timers.timers.keys()].join(', ') || 'none'}`);
+  if (t.at.getTime() > w.clock.now().getTime()) w.clock.set(t.at);
+  w.timers.timers.delete(name);
+  return structuredClone(t.message.event);
 }

@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { cancelOrder, createOrder, getOrder, getOrderForCustomer, handleEvent } from '../../lambdas/app/index.js';
-import { type NewOrderInput, type Order, type OrderEvent, timerEventId } from '../../lambdas/domain/index.js';
-import { ConflictError, TransientError } from '../../lambdas/ports/index.js';
-import { sourceIdOf } from '../support/orders.js';
-import { Crash, makeWorld, type World } from '../support/world.js';
+import {
+  cancelOrder,
+  createOrder,
+  getOrder,
+  getOrderForCustomer,
+  handleEvent,
+  type OrderSettings,
+} from '../../lambdas/app/index.js';
+import {
+  isDomainError,
+  type NewOrderInput,
+  type Order,
+  type OrderEvent,
+  timerEventId,
+  ValidationError,
+} from '../../lambdas/domain/index.js';
+import { ConflictError, type CreatePaymentIntentInput, TransientError } from '../../lambdas/ports/index.js';
+import { paymentIntentIdOf, sourceIdOf } from '../support/orders.js';
+import { Crash, fireTimer, makeWorld, type World } from '../support/world.js';
 
 const WECHAT: NewOrderInput = { amount: 1099, currency: 'usd', paymentMethod: 'wechat', statementDescriptor: 'ACME' };
 
@@ -291,6 +305,409 @@ describe('handleEvent', () => {
   });
 });
 
+// ------------------------------------------------------------------------------ PaymentIntents
+
+const PI_WECHAT: NewOrderInput = { ...WECHAT, stripeApi: 'payment_intents' };
+const PI_ALIPAY: NewOrderInput = {
+  amount: 1000,
+  currency: 'cny',
+  paymentMethod: 'alipay',
+  returnUrl: 'https://shop.example/return',
+  stripeApi: 'payment_intents',
+};
+const APP_ID = 'wx0123456789abcdef';
+
+/** Records what createPaymentIntent was asked, and still creates it. */
+function recordIntents(w: World): CreatePaymentIntentInput[] {
+  const calls: CreatePaymentIntentInput[] = [];
+  const create = w.gateway.createPaymentIntent.bind(w.gateway);
+  w.gateway.createPaymentIntent = async (input) => {
+    calls.push(structuredClone(input));
+    return create(input);
+  };
+  return calls;
+}
+
+const intentOf = (w: World, o: Order) => {
+  const pi = w.gateway.paymentIntents.get(paymentIntentIdOf(o));
+  if (!pi) throw new Error(`no PaymentIntent for ${o.id}`);
+  return pi;
+};
+
+/** A payment_intent.* webhook about the order's PaymentIntent, as the ingress translates it from Stripe's. */
+function intentWebhook(
+  w: World,
+  o: Order,
+  type:
+    | 'payment_intent.succeeded'
+    | 'payment_intent.processing'
+    | 'payment_intent.payment_failed'
+    | 'payment_intent.canceled',
+  extra: Record<string, unknown> = {},
+): OrderEvent {
+  const pi = intentOf(w, o);
+  const base = { id: `evt_${type}_${o.id}`, at: w.clock.now().toISOString(), orderId: o.id, paymentIntentId: pi.id };
+  if (type === 'payment_intent.succeeded')
+    return {
+      ...base,
+      type,
+      amount: pi.amount,
+      currency: pi.currency,
+      livemode: pi.livemode,
+      ...(pi.chargeId ? { chargeId: pi.chargeId } : {}),
+      ...extra,
+    } as OrderEvent;
+  return { ...base, type, ...extra } as OrderEvent;
+}
+
+/** The customer pays: the PaymentIntent succeeds (with its charge) in the memory gateway. */
+const customerPays = (w: World, o: Order) => w.gateway.setPaymentIntentStatus(paymentIntentIdOf(o), 'succeeded');
+
+describe('createOrder on the PaymentIntents API', () => {
+  it('WeChat Pay in a browser: creates and confirms a PaymentIntent (key pi-<orderId>), shows its QR code, expires after the setting', async () => {
+    const w = makeWorld({ paymentApi: 'payment_intents', paymentExpirySeconds: 900 });
+    const calls = recordIntents(w);
+    const o = await newOrder(w, WECHAT);
+    expect(o).toMatchObject({ status: 'pending', amount: 1099, currency: 'usd', version: 1 });
+    expect(o.payment).toEqual({
+      api: 'payment_intents',
+      paymentIntentId: expect.stringMatching(/^pi_/),
+      client: 'web',
+      qrCodeData: expect.stringContaining(paymentIntentIdOf(o)),
+      hostedInstructionsUrl: expect.any(String),
+    });
+    expect(calls).toEqual([
+      {
+        orderId: o.id,
+        method: 'wechat',
+        client: 'web',
+        amount: 1099,
+        currency: 'usd',
+        statementDescriptor: 'ACME',
+        metadata: { order_id: o.id },
+        idempotencyKey: `pi-${o.id}`,
+      },
+    ]);
+    expect(intentOf(w, o)).toMatchObject({ status: 'requires_action', amount: 1099, currency: 'usd', orderId: o.id });
+    expect(w.gateway.sources.size).toBe(0);
+    expect(await w.store.get(o.id)).toEqual(o);
+    expect(await w.store.getByPaymentId(paymentIntentIdOf(o))).toEqual(o);
+    // The expiry timer: <id>-pending at createdAt + paymentExpirySeconds.
+    const expiry = new Date(new Date(o.createdAt).getTime() + 900_000);
+    expect(o.pendingExpiresAt).toBe(expiry.toISOString());
+    expect([...w.timers.timers.keys()]).toEqual([`${o.id}-pending`]);
+    const t = w.timers.timers.get(`${o.id}-pending`);
+    expect(t?.at).toEqual(expiry);
+    expect(t?.message).toMatchObject({ groupId: o.id, event: { type: 'timer.pending_expired', orderId: o.id } });
+  });
+
+  it('Alipay: the redirect URL, no QR code and no WeChat client', async () => {
+    const w = makeWorld();
+    const calls = recordIntents(w);
+    const o = await newOrder(w, PI_ALIPAY);
+    expect(o.payment).toEqual({
+      api: 'payment_intents',
+      paymentIntentId: expect.stringMatching(/^pi_/),
+      redirectUrl: expect.stringContaining(paymentIntentIdOf(o)),
+    });
+    expect(calls[0]).toMatchObject({ method: 'alipay', returnUrl: 'https://shop.example/return', currency: 'cny' });
+    expect(calls[0]).not.toHaveProperty('client');
+    expect(new Date(o.pendingExpiresAt).getTime() - new Date(o.createdAt).getTime()).toBe(3600_000);
+  });
+
+  it('the request’s stripeApi overrides the deployment’s default, both ways', async () => {
+    const sourcesByDefault = makeWorld({ paymentApi: 'sources' });
+    const a = await newOrder(sourcesByDefault, { ...WECHAT, stripeApi: 'payment_intents' });
+    const b = await newOrder(sourcesByDefault, WECHAT);
+    expect([a.payment.api, b.payment.api]).toEqual(['payment_intents', 'sources']);
+    expect([sourcesByDefault.gateway.paymentIntents.size, sourcesByDefault.gateway.sources.size]).toEqual([1, 1]);
+
+    const intentsByDefault = makeWorld({ paymentApi: 'payment_intents' });
+    const c = await newOrder(intentsByDefault, { ...WECHAT, stripeApi: 'sources' });
+    const d = await newOrder(intentsByDefault, WECHAT);
+    expect([c.payment.api, d.payment.api]).toEqual(['sources', 'payment_intents']);
+    expect(c.payment).toMatchObject({ sourceId: expect.stringMatching(/^src_/), qrCodeUrl: expect.any(String) });
+    // A Sources order keeps the Sources hour whatever the PaymentIntents setting.
+    expect(new Date(c.pendingExpiresAt).getTime() - new Date(c.createdAt).getTime()).toBe(3600_000);
+  });
+
+  it.each(['ios', 'android'] as const)(
+    'client %s is refused without the merchant’s WeChat app id (field client), before calling Stripe',
+    async (client) => {
+      const w = makeWorld({ paymentApi: 'payment_intents' });
+      const attempt = createOrder(w.deps, { ...WECHAT, client });
+      await expect(attempt).rejects.toBeInstanceOf(ValidationError);
+      await expect(attempt).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        fields: [expect.objectContaining({ field: 'client', message: expect.stringContaining('WECHAT_APP_ID') })],
+      });
+      expect(w.gateway.paymentIntents.size).toBe(0);
+      expect(w.store.orders.size).toBe(0);
+    },
+  );
+
+  it.each(['ios', 'android'] as const)(
+    'client %s is accepted with the app id, which goes to Stripe',
+    async (client) => {
+      const w = makeWorld({ paymentApi: 'payment_intents', wechatAppId: APP_ID });
+      const calls = recordIntents(w);
+      const o = await newOrder(w, { ...WECHAT, client });
+      expect(o.payment).toMatchObject({ api: 'payment_intents', client });
+      expect(calls[0]).toMatchObject({ method: 'wechat', client, wechatAppId: APP_ID });
+    },
+  );
+
+  it('client web needs no app id, and the app id is not sent for it', async () => {
+    const w = makeWorld({ paymentApi: 'payment_intents', wechatAppId: APP_ID });
+    const calls = recordIntents(w);
+    const o = await newOrder(w, { ...WECHAT, client: 'web' });
+    expect(o.payment).toMatchObject({ client: 'web' });
+    expect(calls[0]).not.toHaveProperty('wechatAppId');
+  });
+
+  it.each<[string, Partial<OrderSettings>, NewOrderInput]>([
+    ['an Alipay order', { paymentApi: 'payment_intents', wechatAppId: APP_ID }, { ...PI_ALIPAY, client: 'web' }],
+    [
+      'a Sources order (request)',
+      { paymentApi: 'payment_intents', wechatAppId: APP_ID },
+      { ...WECHAT, stripeApi: 'sources', client: 'web' },
+    ],
+    ['a Sources order (default)', { paymentApi: 'sources', wechatAppId: APP_ID }, { ...WECHAT, client: 'ios' }],
+    [
+      'an unknown client',
+      { paymentApi: 'payment_intents', wechatAppId: APP_ID },
+      { ...WECHAT, client: 'watch' as never },
+    ],
+  ])('client is refused for %s', async (_name, settings, input) => {
+    const w = makeWorld(settings);
+    await expect(createOrder(w.deps, input)).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      fields: expect.arrayContaining([expect.objectContaining({ field: 'client' })]),
+    });
+    expect(w.gateway.paymentIntents.size + w.gateway.sources.size).toBe(0);
+  });
+
+  it('an Idempotency-Key replays the PaymentIntents order, even after the deployment’s default changes', async () => {
+    const w = makeWorld({ paymentApi: 'payment_intents' });
+    const first = await createOrder(w.deps, WECHAT, 'key-pi');
+    w.deps.settings.paymentApi = 'sources';
+    const again = await createOrder(w.deps, WECHAT, 'key-pi');
+    expect(again).toEqual({ order: first.order, replayed: true });
+    expect(w.gateway.paymentIntents.size).toBe(1);
+    expect(w.gateway.sources.size).toBe(0);
+    await expect(createOrder(w.deps, { ...WECHAT, stripeApi: 'sources' }, 'key-pi')).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
+  });
+});
+
+describe('handleEvent and cancelOrder on PaymentIntents orders', () => {
+  const world = () => makeWorld({ paymentApi: 'payment_intents', paymentExpirySeconds: 1200 });
+
+  it('the expiry timer cancels the PaymentIntent first, then the order (pending_expired)', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    const r = await handleEvent(w.deps, fireTimer(w, `${o.id}-pending`));
+    expect(r.outcome).toBe('applied');
+    expect(w.clock.now().toISOString()).toBe(o.pendingExpiresAt);
+    expect(intentOf(w, o).status).toBe('canceled');
+    expect(await getOrder(w.deps, o.id)).toMatchObject({ status: 'canceled', cancelReason: 'pending_expired' });
+    expect(w.timers.timers.size).toBe(0);
+    expect(w.publisher.events.map((e) => e.type)).toEqual(['order.canceled']);
+    expect(w.steps).toContain('gateway.cancelPaymentIntent');
+  });
+
+  it('the expiry timer when the customer has just paid: paid, the PaymentIntent left succeeded, nothing refunded', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    const paid = customerPays(w, o);
+    await handleEvent(w.deps, fireTimer(w, `${o.id}-pending`));
+    expect(intentOf(w, o).status).toBe('succeeded');
+    expect(await getOrder(w.deps, o.id)).toMatchObject({ status: 'paid', chargeId: paid.chargeId });
+    expect(w.gateway.refunds.size).toBe(0);
+    expect(w.publisher.events.map((e) => e.type)).toEqual(['order.paid']);
+    // Its webhook, late, is recorded and changes nothing.
+    const late = await handleEvent(w.deps, intentWebhook(w, o, 'payment_intent.succeeded'));
+    expect(late).toMatchObject({ outcome: 'ignored', reason: 'already_paid' });
+  });
+
+  it('the success webhook pays the order; its charge events are the timeline only', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    const paid = customerPays(w, o);
+    expect(await handleEvent(w.deps, intentWebhook(w, o, 'payment_intent.succeeded'))).toMatchObject({
+      outcome: 'applied',
+      order: { status: 'paid', chargeId: paid.chargeId },
+    });
+    expect(w.timers.timers.size).toBe(0);
+    const charge = await handleEvent(w.deps, {
+      type: 'charge.succeeded',
+      id: 'evt_ch',
+      at: o.createdAt,
+      orderId: o.id,
+      chargeId: paid.chargeId ?? '',
+      chargePaymentIntentId: paid.id,
+    });
+    expect(charge).toMatchObject({ outcome: 'ignored', reason: 'recorded' });
+    expect(w.publisher.events.map((e) => e.type)).toEqual(['order.paid']);
+  });
+
+  it('finds the order by its PaymentIntent when the event has no order id', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    const { orderId: _drop, ...e } = intentWebhook(w, o, 'payment_intent.canceled');
+    await handleEvent(w.deps, e as OrderEvent);
+    expect(await getOrder(w.deps, o.id)).toMatchObject({ status: 'canceled', cancelReason: 'payment_intent_canceled' });
+  });
+
+  it('processing → charging with a re-check timer → the re-check finds it succeeded → paid', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    w.gateway.setPaymentIntentStatus(paymentIntentIdOf(o), 'processing');
+    await handleEvent(w.deps, intentWebhook(w, o, 'payment_intent.processing'));
+    const charging = await getOrder(w.deps, o.id);
+    expect(charging.status).toBe('charging');
+    expect(charging.recheckAt).toBe(new Date(w.clock.now().getTime() + 30 * 60_000).toISOString());
+    expect([...w.timers.timers.keys()]).toEqual([`${o.id}-recheck`]);
+    // A processing PaymentIntent cannot be canceled; it succeeds before the re-check.
+    const paid = customerPays(w, o);
+    await handleEvent(w.deps, fireTimer(w, `${o.id}-recheck`));
+    expect(await getOrder(w.deps, o.id)).toMatchObject({ status: 'paid', chargeId: paid.chargeId });
+    expect(intentOf(w, o).status).toBe('succeeded');
+    expect(w.timers.timers.size).toBe(0);
+    expect(w.publisher.events.map((e) => e.type)).toEqual(['order.paid']);
+  });
+
+  it('a re-check that finds the payment failed back to requires_payment_method cancels it and the order', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    w.gateway.setPaymentIntentStatus(paymentIntentIdOf(o), 'processing');
+    await handleEvent(w.deps, intentWebhook(w, o, 'payment_intent.processing'));
+    w.gateway.setPaymentIntentStatus(paymentIntentIdOf(o), 'requires_payment_method');
+    await handleEvent(w.deps, fireTimer(w, `${o.id}-recheck`));
+    expect(intentOf(w, o).status).toBe('canceled');
+    expect((await getOrder(w.deps, o.id)).status).toBe('canceled');
+  });
+
+  it('merchant cancel cancels the PaymentIntent; twice gives the same answer', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    expect(await cancelOrder(w.deps, o.id)).toMatchObject({ status: 'canceled', cancelReason: 'merchant' });
+    expect(intentOf(w, o).status).toBe('canceled');
+    expect((await cancelOrder(w.deps, o.id)).status).toBe('canceled');
+    expect(w.timers.timers.size).toBe(0);
+    // The second cancel is a redelivery of the first: its effects re-run (lifecycle events are at-least-once).
+    expect(new Set(w.publisher.events.map((e) => e.type))).toEqual(new Set(['order.canceled']));
+    expect(w.steps.filter((s) => s === 'gateway.cancelPaymentIntent')).toHaveLength(1);
+  });
+
+  it('merchant cancel after the customer paid: ORDER_NOT_CANCELABLE, and the order is written paid', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    const paid = customerPays(w, o);
+    await expect(cancelOrder(w.deps, o.id)).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELABLE' });
+    expect(await getOrder(w.deps, o.id)).toMatchObject({ status: 'paid', chargeId: paid.chargeId });
+    expect(intentOf(w, o).status).toBe('succeeded');
+    expect(w.gateway.refunds.size).toBe(0);
+    expect(w.timers.timers.size).toBe(0);
+    expect(w.publisher.events.map((e) => e.type)).toEqual(['order.paid']);
+    await expect(cancelOrder(w.deps, o.id)).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELABLE' });
+  });
+
+  it('merchant cancel while the payment is processing: ORDER_NOT_CANCELABLE, charging with a re-check', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    w.gateway.setPaymentIntentStatus(paymentIntentIdOf(o), 'processing');
+    await expect(cancelOrder(w.deps, o.id)).rejects.toMatchObject({ code: 'ORDER_NOT_CANCELABLE' });
+    expect((await getOrder(w.deps, o.id)).status).toBe('charging');
+    expect([...w.timers.timers.keys()]).toEqual([`${o.id}-recheck`]);
+    expect(intentOf(w, o).status).toBe('processing');
+  });
+
+  it.each([
+    ['payment_intent_payment_attempt_failed', 'declined'],
+    ['payment_intent_payment_attempt_expired', 'payment_expired'],
+  ])('payment_failed (%s) → failed %s, and the PaymentIntent is canceled', async (code, reason) => {
+    const w = world();
+    const o = await newOrder(w);
+    w.gateway.setPaymentIntentStatus(paymentIntentIdOf(o), 'requires_payment_method');
+    await handleEvent(w.deps, intentWebhook(w, o, 'payment_intent.payment_failed', { failureCode: code }));
+    expect(await getOrder(w.deps, o.id)).toMatchObject({ status: 'failed', failureReason: reason, failureCode: code });
+    expect(intentOf(w, o).status).toBe('canceled');
+    expect(w.timers.timers.size).toBe(0);
+    expect(w.publisher.events.map((e) => e.type)).toEqual(['order.failed']);
+  });
+
+  it.each([
+    ['with its charge', true],
+    ['without its charge (refunded through the PaymentIntent)', false],
+  ])('a success after the order was canceled is refunded, %s', async (_n, withCharge) => {
+    const w = world();
+    const o = await newOrder(w);
+    await cancelOrder(w.deps, o.id);
+    // The customer's payment raced the cancel (the webhook comes late).
+    const paid = customerPays(w, o);
+    const e = intentWebhook(w, o, 'payment_intent.succeeded', withCharge ? {} : { chargeId: undefined });
+    await handleEvent(w.deps, e);
+    expect(await getOrder(w.deps, o.id)).toMatchObject({ status: 'refunded' });
+    expect([...w.gateway.refunds.values()]).toEqual([expect.objectContaining({ chargeId: paid.chargeId })]);
+    expect(w.publisher.events.map((x) => x.type)).toEqual(['order.canceled', 'order.refunded']);
+  });
+
+  it('a success after the payment failed is refunded too', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    await handleEvent(w.deps, intentWebhook(w, o, 'payment_intent.payment_failed'));
+    const paid = customerPays(w, o);
+    await handleEvent(w.deps, intentWebhook(w, o, 'payment_intent.succeeded'));
+    expect((await getOrder(w.deps, o.id)).status).toBe('refunded');
+    expect([...w.gateway.refunds.values()]).toEqual([expect.objectContaining({ chargeId: paid.chargeId })]);
+  });
+
+  it.each([
+    ['amount', (pi: { amount: number }) => Object.assign(pi, { amount: 1000 }), 'amount_mismatch'],
+    ['currency', (pi: { currency: string }) => Object.assign(pi, { currency: 'eur' }), 'currency_mismatch'],
+    ['livemode', (pi: { livemode: boolean }) => Object.assign(pi, { livemode: true }), 'livemode_mismatch'],
+  ])('a success with another %s fails the order and refunds it, once', async (_f, change, reason) => {
+    const w = world();
+    const o = await newOrder(w);
+    change(intentOf(w, o));
+    const paid = customerPays(w, o);
+    await handleEvent(w.deps, intentWebhook(w, o, 'payment_intent.succeeded'));
+    expect(await getOrder(w.deps, o.id)).toMatchObject({ status: 'failed', failureReason: reason });
+    expect([...w.gateway.refunds.values()]).toEqual([expect.objectContaining({ chargeId: paid.chargeId })]);
+    expect(w.publisher.events.map((e) => e.type)).toEqual(['order.failed']);
+    // The expiry finding the same success later refunds nothing more.
+    await handleEvent(w.deps, timer(await getOrder(w.deps, o.id), 'pending_expired'));
+    expect(w.gateway.refunds.size).toBe(1);
+  });
+
+  it('the expiry finding a success with another amount fails the order and refunds it', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    intentOf(w, o).amount = 1;
+    customerPays(w, o);
+    await handleEvent(w.deps, fireTimer(w, `${o.id}-pending`));
+    expect(await getOrder(w.deps, o.id)).toMatchObject({ status: 'failed', failureReason: 'amount_mismatch' });
+    expect(w.gateway.refunds.size).toBe(1);
+  });
+
+  it('events about another PaymentIntent, or of the Sources API, are recorded and change nothing', async () => {
+    const w = world();
+    const o = await newOrder(w);
+    const foreign = await handleEvent(w.deps, {
+      ...intentWebhook(w, o, 'payment_intent.succeeded'),
+      id: 'evt_foreign',
+      paymentIntentId: 'pi_not_ours',
+    } as OrderEvent);
+    expect(foreign).toMatchObject({ outcome: 'ignored', reason: 'foreign_payment_intent' });
+    const other = await handleEvent(w.deps, { type: 'source.failed', id: 'evt_sf', at: o.createdAt, orderId: o.id });
+    expect(other).toMatchObject({ outcome: 'ignored', reason: 'other_api' });
+    expect((await getOrder(w.deps, o.id)).status).toBe('pending');
+    expect(w.publisher.events).toEqual([]);
+  });
+});
+
 /** What must be the same with and without a crash. Lifecycle events are at-least-once: compared as a set. */
 function snapshot(w: World, orderId: string) {
   const o = w.store.orders.get(orderId);
@@ -300,7 +717,8 @@ function snapshot(w: World, orderId: string) {
     failureReason: o?.failureReason,
     cancelReason: o?.cancelReason,
     charges: [...w.gateway.charges.values()].map((c) => c.status),
-    refunds: w.gateway.refunds.size,
+    refunds: [...w.gateway.refunds.values()].map((r) => r.chargeId),
+    paymentIntents: [...w.gateway.paymentIntents.values()].map((p) => p.status),
     timers: [...w.timers.timers.keys()].sort(),
     published: [...new Set(w.publisher.events.map((e) => e.type))].sort(),
   };
@@ -312,7 +730,19 @@ interface Scenario {
   setup(w: World): Promise<string>;
   /** The delivery that may crash, redelivered until it succeeds. */
   deliver(w: World, orderId: string): Promise<unknown>;
+  /** The caller's answer (a merchant cancel's) must be the same too. */
+  sameAnswer?: boolean;
 }
+
+/** What cancelOrder answers: the order's status, or the domain error's code. */
+const answerOf = (p: Promise<Order>): Promise<string> =>
+  p.then(
+    (o) => o.status,
+    (e: unknown) => {
+      if (isDomainError(e)) return e.code;
+      throw e;
+    },
+  );
 
 const SCENARIOS: Scenario[] = [
   {
@@ -420,6 +850,119 @@ const SCENARIOS: Scenario[] = [
       });
     },
   },
+  // PaymentIntents orders: the same guarantee, with the PaymentIntent canceled or refunded at most
+  // once whatever step the crash hit.
+  {
+    name: 'PaymentIntents: timer.pending_expired → PaymentIntent canceled, order canceled',
+    setup: async (w) => (await newOrder(w, PI_WECHAT)).id,
+    deliver: async (w, id) => handleEvent(w.deps, timer((await w.store.get(id)) as Order, 'pending_expired')),
+  },
+  {
+    name: 'PaymentIntents: timer.pending_expired after the customer paid → paid',
+    setup: async (w) => {
+      const o = await newOrder(w, PI_WECHAT);
+      customerPays(w, o);
+      return o.id;
+    },
+    deliver: async (w, id) => handleEvent(w.deps, timer((await w.store.get(id)) as Order, 'pending_expired')),
+  },
+  {
+    name: 'PaymentIntents: timer.pending_expired while processing → charging, re-check scheduled',
+    setup: async (w) => {
+      const o = await newOrder(w, PI_WECHAT);
+      w.gateway.setPaymentIntentStatus(paymentIntentIdOf(o), 'processing');
+      return o.id;
+    },
+    deliver: async (w, id) => handleEvent(w.deps, timer((await w.store.get(id)) as Order, 'pending_expired')),
+  },
+  {
+    name: 'PaymentIntents: payment_intent.succeeded → paid',
+    setup: async (w) => {
+      const o = await newOrder(w, PI_WECHAT);
+      customerPays(w, o);
+      return o.id;
+    },
+    deliver: async (w, id) =>
+      handleEvent(w.deps, intentWebhook(w, (await w.store.get(id)) as Order, 'payment_intent.succeeded')),
+  },
+  {
+    name: 'PaymentIntents: payment_intent.processing → charging',
+    setup: async (w) => {
+      const o = await newOrder(w, PI_WECHAT);
+      w.gateway.setPaymentIntentStatus(paymentIntentIdOf(o), 'processing');
+      return o.id;
+    },
+    deliver: async (w, id) =>
+      handleEvent(w.deps, intentWebhook(w, (await w.store.get(id)) as Order, 'payment_intent.processing')),
+  },
+  {
+    name: 'PaymentIntents: timer.recheck after processing → paid',
+    setup: async (w) => {
+      const o = await newOrder(w, PI_WECHAT);
+      w.gateway.setPaymentIntentStatus(paymentIntentIdOf(o), 'processing');
+      await handleEvent(w.deps, intentWebhook(w, o, 'payment_intent.processing'));
+      customerPays(w, o);
+      return o.id;
+    },
+    deliver: async (w, id) => {
+      const o = (await w.store.get(id)) as Order;
+      return handleEvent(w.deps, {
+        type: 'timer.recheck',
+        id: timerEventId(id, 'recheck'),
+        at: o.recheckAt ?? o.updatedAt,
+        orderId: id,
+      });
+    },
+  },
+  {
+    name: 'PaymentIntents: payment_intent.payment_failed → failed, PaymentIntent canceled',
+    setup: async (w) => (await newOrder(w, PI_WECHAT)).id,
+    deliver: async (w, id) =>
+      handleEvent(
+        w.deps,
+        intentWebhook(w, (await w.store.get(id)) as Order, 'payment_intent.payment_failed', {
+          failureCode: 'payment_intent_payment_attempt_expired',
+        }),
+      ),
+  },
+  {
+    name: 'PaymentIntents: merchant.cancel → PaymentIntent canceled, order canceled',
+    setup: async (w) => (await newOrder(w, PI_WECHAT)).id,
+    deliver: (w, id) => answerOf(cancelOrder(w.deps, id)),
+    sameAnswer: true,
+  },
+  {
+    name: 'PaymentIntents: merchant.cancel after the customer paid → paid, ORDER_NOT_CANCELABLE',
+    setup: async (w) => {
+      const o = await newOrder(w, PI_WECHAT);
+      customerPays(w, o);
+      return o.id;
+    },
+    deliver: (w, id) => answerOf(cancelOrder(w.deps, id)),
+    sameAnswer: true,
+  },
+  {
+    name: 'PaymentIntents: payment_intent.succeeded after cancel → refunded',
+    setup: async (w) => {
+      const o = await newOrder(w, PI_WECHAT);
+      await cancelOrder(w.deps, o.id);
+      customerPays(w, o);
+      return o.id;
+    },
+    deliver: async (w, id) =>
+      handleEvent(w.deps, intentWebhook(w, (await w.store.get(id)) as Order, 'payment_intent.succeeded')),
+  },
+  {
+    name: 'PaymentIntents: a success with another amount → failed, refunded',
+    setup: async (w) => {
+      const o = await newOrder(w, PI_WECHAT);
+      intentOf(w, o).amount = 999;
+      customerPays(w, o);
+      return o.id;
+    },
+    deliver: async (w, id) =>
+      handleEvent(w.deps, intentWebhook(w, (await w.store.get(id)) as Order, 'payment_intent.succeeded')),
+  },
 ];
 
 describe('crash after every I/O step, then redelivery: same outcome as without the crash', () => {
@@ -428,7 +971,7 @@ describe('crash after every I/O step, then redelivery: same outcome as without t
       const clean = makeWorld();
       const id = await s.setup(clean);
       const before = clean.steps.length;
-      await s.deliver(clean, id);
+      const answer = await s.deliver(clean, id);
       const expected = snapshot(clean, id);
       const steps = clean.steps.length - before;
       expect(steps).toBeGreaterThan(1);
@@ -440,9 +983,11 @@ describe('crash after every I/O step, then redelivery: same outcome as without t
         await expect(s.deliver(w, wid)).rejects.toBeInstanceOf(Crash);
         w.crashAfter = undefined;
         // SQS redelivers the message (the API client retries the cancel).
-        await s.deliver(w, wid);
+        const again = await s.deliver(w, wid);
         expect({ k, ...snapshot(w, wid) }).toEqual({ k, ...expected });
+        if (s.sameAnswer) expect({ k, again }).toEqual({ k, again: answer });
         expect(w.gateway.charges.size).toBeLessThanOrEqual(1);
+        expect(w.gateway.refunds.size).toBeLessThanOrEqual(1);
       }
     });
   }

@@ -61,7 +61,9 @@ function translateIntentEvent(
     }
     case 'payment_intent.payment_failed': {
       const err = (obj.last_payment_error ?? {}) as Record<string, unknown>;
-      const failureCode = str(err.decline_code) ?? str(err.code);
+      // `code` says what happened to the attempt (payment_intent_payment_attempt_failed | _expired);
+      // `decline_code`, when a card network gives one, is a detail of a decline.
+      const failureCode = str(err.code) ?? str(err.decline_code);
       return { ...e, type, ...(failureCode ? { failureCode } : {}) };
     }
     case 'payment_intent.canceled': {
