@@ -127,12 +127,17 @@ export async function createOrder(
       idempotencyKey !== undefined ? { key: idempotencyKey, orderId, request } : undefined,
     );
   } catch (e) {
-    // A concurrent request with the same key won; answer as it did. (Our source or PaymentIntent
-    // stays unpaid: Stripe cancels a pending source after an hour; the PaymentIntent's QR code
-    // expires and no order points at it.)
+    // A concurrent request with the same key won; answer as it did. Our own payment was never
+    // shown to anyone: a PaymentIntent is canceled now (best effort; nobody can pay it anyway),
+    // a pending source is canceled by Stripe after an hour.
     if (e instanceof ConflictError && idempotencyKey !== undefined) {
       const seen = await deps.store.getByIdempotencyKey(idempotencyKey);
-      if (seen) return replay(deps, seen.orderId, request, seen.request);
+      if (seen) {
+        if (payment.api === 'payment_intents') {
+          await deps.gateway.cancelPaymentIntent(payment.paymentIntentId).catch(() => undefined);
+        }
+        return replay(deps, seen.orderId, request, seen.request);
+      }
     }
     throw e;
   }

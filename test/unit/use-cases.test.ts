@@ -499,6 +499,19 @@ describe('createOrder on the PaymentIntents API', () => {
       code: 'IDEMPOTENCY_KEY_REUSED',
     });
   });
+  it('two concurrent creates with one Idempotency-Key: one order, and the loser’s PaymentIntent is canceled', async () => {
+    const w = makeWorld({ paymentApi: 'payment_intents' });
+    const [a, b] = await Promise.all([
+      createOrder(w.deps, WECHAT, 'key-race'),
+      createOrder(w.deps, WECHAT, 'key-race'),
+    ]);
+    expect(a.order.id).toBe(b.order.id);
+    expect([a.replayed, b.replayed].sort()).toEqual([false, true]);
+    expect(w.store.orders.size).toBe(1);
+    const intents = [...w.gateway.paymentIntents.values()];
+    expect(intents.map((pi) => pi.status).sort()).toEqual(['canceled', 'requires_action']);
+    expect(intents.find((pi) => pi.status === 'requires_action')?.id).toBe(paymentIntentIdOf(a.order));
+  });
 });
 
 describe('handleEvent and cancelOrder on PaymentIntents orders', () => {
