@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { OrderOrchestratorStack, type OrderOrchestratorStackProps, STACK_NAME } from './stack.js';
+import { OrderOrchestratorStack, type OrderOrchestratorStackProps, STACK_NAME, StackSettingsError } from './stack.js';
 
 /** Context this app always sets; the CLI or the caller may override. */
 export const APP_CONTEXT: Record<string, unknown> = {
@@ -18,7 +18,7 @@ export const APP_CONTEXT: Record<string, unknown> = {
 };
 
 export interface BuildAppOptions {
-  /** Extra context (e.g. alarmEmail, corsOrigins, destroyOnRemoval). */
+  /** Extra context (e.g. alarmEmail, corsOrigins, destroyOnRemoval, paymentApi, paymentExpirySeconds, wechatAppId). */
   context?: Record<string, unknown>;
   stackProps?: OrderOrchestratorStackProps;
   /** Register cdk-nag's AwsSolutions checks (default true). */
@@ -48,4 +48,13 @@ function isMain(): boolean {
   }
 }
 
-if (isMain()) buildApp().app.synth();
+if (isMain()) {
+  try {
+    buildApp().app.synth();
+  } catch (e) {
+    // A bad -c setting: its message is the whole story, not a stack trace.
+    if (!(e instanceof StackSettingsError)) throw e;
+    console.error(`\n${e.message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,5 +1,5 @@
 /**
- * The order orchestrator on AWS (DESIGN.md): REST API → API function, HTTP API (webhooks) →
+ * The order orchestrator on AWS (docs/architecture.md): REST API → API function, HTTP API (webhooks) →
  * ingress function, a Lambda function URL → status function, SQS FIFO work
  * queue → worker, DynamoDB order table, EventBridge Scheduler timers, Stripe keys in Secrets
  * Manager, lifecycle events on an EventBridge bus, alarms and a dashboard.
@@ -22,6 +22,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { ENV } from '../lambdas/config.js';
+import { PAYMENT_APIS, PAYMENT_EXPIRY_SECONDS, type PaymentApi } from '../lambdas/domain/index.js';
 import { createOrchestratorFunction } from './constructs/lambda-function.js';
 import { METRICS, Monitoring } from './constructs/monitoring.js';
 import { API, QUEUE, TABLE_SCHEMA, WORKER } from './spec.js';
@@ -39,6 +40,79 @@ export interface OrderOrchestratorStackProps extends StackProps {
   alarmEmail?: string;
   /** Origins allowed to call GET /orders/{id}/status from a browser. Context `corsOrigins` (comma-separated). Default ['*']. */
   corsOrigins?: string[];
+  /**
+   * The Stripe API of new orders unless a request names one (`stripeApi`). Context `paymentApi`
+   * (payment_intents | sources). Default payment_intents. Env PAYMENT_API of the API and worker.
+   */
+  paymentApi?: PaymentApi;
+  /**
+   * PaymentIntents: seconds an unpaid order waits before it expires (300 to 7200). Context
+   * `paymentExpirySeconds`. Default 3600. Env PAYMENT_EXPIRY_SECONDS of the API and worker.
+   */
+  paymentExpirySeconds?: number;
+  /**
+   * WeChat Open Platform app id (`wx` + 16 characters), for WeChat Pay inside the merchant's iOS
+   * or Android app. Context `wechatAppId`. Default none. Env WECHAT_APP_ID of the API and worker.
+   */
+  wechatAppId?: string;
+}
+
+/** The payment settings the API and worker functions read (lambdas/config.ts), validated at synth. */
+export interface PaymentSettings {
+  paymentApi: PaymentApi;
+  paymentExpirySeconds: number;
+  wechatAppId: string | undefined;
+}
+
+/** A deployment setting (prop or context) that the functions would refuse: `cdk synth` stops with its message. */
+export class StackSettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackSettingsError';
+  }
+}
+
+/** What lambdas/config.ts accepts for WECHAT_APP_ID: `wx` followed by 16 letters or digits. */
+const WECHAT_APP_ID = /^wx[0-9a-zA-Z]{16}$/;
+
+/**
+ * Validates the payment settings as the functions' cold start would (lambdas/config.ts), so a bad
+ * value fails `cdk synth` with a message naming the context key instead of every cold start.
+ * `origin` says where a value came from (prop or context), for the message.
+ */
+export function paymentSettings(
+  input: { paymentApi?: unknown; paymentExpirySeconds?: unknown; wechatAppId?: unknown },
+  origin: (key: string) => string = (key) => `context ${key}`,
+): PaymentSettings {
+  const problems: string[] = [];
+  const text = (v: unknown): string | undefined => {
+    if (v === undefined || v === null) return undefined;
+    const s = String(v).trim();
+    return s === '' ? undefined : s;
+  };
+  const api = text(input.paymentApi) ?? 'payment_intents';
+  if (!(PAYMENT_APIS as readonly string[]).includes(api)) {
+    problems.push(`${origin('paymentApi')} must be one of ${PAYMENT_APIS.join(', ')}; got "${api}"`);
+  }
+  const rawExpiry = text(input.paymentExpirySeconds);
+  const expiry = rawExpiry === undefined ? PAYMENT_EXPIRY_SECONDS.default : Number(rawExpiry);
+  if (
+    (rawExpiry !== undefined && !/^\d+$/.test(rawExpiry)) ||
+    expiry < PAYMENT_EXPIRY_SECONDS.min ||
+    expiry > PAYMENT_EXPIRY_SECONDS.max
+  ) {
+    problems.push(
+      `${origin('paymentExpirySeconds')} must be a whole number of seconds from ${PAYMENT_EXPIRY_SECONDS.min} to ${PAYMENT_EXPIRY_SECONDS.max}; got "${rawExpiry}"`,
+    );
+  }
+  const wechatAppId = text(input.wechatAppId);
+  if (wechatAppId !== undefined && !WECHAT_APP_ID.test(wechatAppId)) {
+    problems.push(
+      `${origin('wechatAppId')} must be a WeChat Open Platform app id, wx followed by 16 letters or digits; got "${wechatAppId}"`,
+    );
+  }
+  if (problems.length > 0) throw new StackSettingsError(`Invalid payment settings:\n  - ${problems.join('\n  - ')}`);
+  return { paymentApi: api as PaymentApi, paymentExpirySeconds: expiry, wechatAppId };
 }
 
 /** Stripe keys placeholder: the structure the functions read. Fill it with `aws secretsmanager put-secret-value`. */
@@ -84,10 +158,18 @@ export class OrderOrchestratorStack extends Stack {
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string = STACK_NAME, props: OrderOrchestratorStackProps = {}) {
-    const { removalPolicy: removalProp, alarmEmail: alarmEmailProp, corsOrigins: corsProp, ...stackProps } = props;
+    const {
+      removalPolicy: removalProp,
+      alarmEmail: alarmEmailProp,
+      corsOrigins: corsProp,
+      paymentApi: paymentApiProp,
+      paymentExpirySeconds: paymentExpiryProp,
+      wechatAppId: wechatAppIdProp,
+      ...stackProps
+    } = props;
     super(scope, id, {
       stackName: STACK_NAME,
-      description: 'WeChat Pay / Alipay order orchestrator (Stripe Sources, webhook-driven)',
+      description: 'WeChat Pay / Alipay order orchestrator (Stripe PaymentIntents or Sources, webhook-driven)',
       ...stackProps,
     });
 
@@ -100,6 +182,20 @@ export class OrderOrchestratorStack extends Stack {
         .map((s) => s.trim())
         .filter(Boolean) ?? ['*'];
     if (corsOrigins.length === 0) throw new Error('corsOrigins must name at least one origin (or *)');
+    // Props win over context, as for the settings above; validated before any resource exists.
+    const paymentProps = {
+      paymentApi: paymentApiProp,
+      paymentExpirySeconds: paymentExpiryProp,
+      wechatAppId: wechatAppIdProp,
+    } as Record<string, unknown>;
+    const payment = paymentSettings(
+      {
+        paymentApi: paymentApiProp ?? contextString(this, 'paymentApi'),
+        paymentExpirySeconds: paymentExpiryProp ?? contextString(this, 'paymentExpirySeconds'),
+        wechatAppId: wechatAppIdProp ?? contextString(this, 'wechatAppId'),
+      },
+      (key) => (paymentProps[key] !== undefined ? `prop ${key}` : `context ${key} (-c ${key}=…)`),
+    );
 
     // ---- Data: orders ------------------------------------------------------------------------
     this.table = new dynamodb.Table(this, 'OrderTable', {
@@ -193,6 +289,12 @@ export class OrderOrchestratorStack extends Stack {
       [ENV.SCHEDULER_ROLE_ARN]: this.schedulerRole.roleArn,
       [ENV.SCHEDULER_DLQ_ARN]: this.schedulerDeadLetterQueue.queueArn,
       [ENV.EVENT_BUS_NAME]: this.eventBus.eventBusName,
+      // The API creates payments with these; the worker's expiry and re-check rules read them too.
+      [ENV.PAYMENT_API]: payment.paymentApi,
+      [ENV.PAYMENT_EXPIRY_SECONDS]: String(payment.paymentExpirySeconds),
+      // Empty when none (the functions read '' as unset): declared all the same, so that
+      // `sam local invoke --env-vars env.json` can set it (SAM only overrides declared variables).
+      [ENV.WECHAT_APP_ID]: payment.wechatAppId ?? '',
     };
     const logRemovalPolicy = removalPolicy;
 

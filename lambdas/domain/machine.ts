@@ -252,6 +252,15 @@ const merchantCancel: Rule<'merchant.cancel'> = (o, e) => {
   return e.observation === undefined ? missingObservation(e) : afterCancelAttempt(o, e.observation, e.at, 'merchant');
 };
 
+/**
+ * `abandoned` is the reason this system cancels with (StripeGateway.cancelPaymentIntent: the
+ * expiry, a merchant cancel, a re-check, a failed payment), so that webhook echoes a cancel whose
+ * own event decides, with its own reason; a merchant cancel runs in the API function, beside the
+ * worker, and its echo can arrive first. Any other reason is a cancel from outside (Dashboard, API).
+ */
+const canceledOutside: Rule<'payment_intent.canceled'> = (_o, e) =>
+  e.cancellationReason === 'abandoned' ? ignore('own_cancel') : cancel('payment_intent_canceled');
+
 const RULES: Record<OrderStatus, RuleSet> = {
   pending: {
     'source.chargeable': becomeChargeable,
@@ -270,7 +279,7 @@ const RULES: Record<OrderStatus, RuleSet> = {
     'payment_intent.succeeded': intentSucceeded,
     'payment_intent.processing': intentProcessing,
     'payment_intent.payment_failed': intentFailed,
-    'payment_intent.canceled': () => cancel('payment_intent_canceled'),
+    'payment_intent.canceled': canceledOutside,
     'payment_intent.requires_action': ignored('recorded'),
     'timer.pending_expired': pendingExpired,
     'timer.deadline': ignored('not_chargeable_yet'),
@@ -312,7 +321,7 @@ const RULES: Record<OrderStatus, RuleSet> = {
     'payment_intent.succeeded': intentSucceeded,
     'payment_intent.processing': ignored('already_charging'),
     'payment_intent.payment_failed': intentFailed,
-    'payment_intent.canceled': () => cancel('payment_intent_canceled'),
+    'payment_intent.canceled': canceledOutside,
     'payment_intent.requires_action': ignored('recorded'),
     'timer.pending_expired': ignored('no_longer_pending'),
     'timer.deadline': deadlineReached('ignore'),

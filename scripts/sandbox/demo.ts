@@ -1,13 +1,14 @@
 /**
- * The demo storefront of the local sandbox: a page that creates an order, shows the WeChat Pay
- * QR code or the Alipay redirect, and watches the order's status change; and an operator view
- * of recent orders.
+ * The demo storefront of the local sandbox: a page that creates an order on either Stripe API
+ * (PaymentIntents, or the legacy Sources; the sandbox's PAYMENT_API is preselected), shows the
+ * WeChat Pay QR code or the Alipay redirect, and watches the order's status change; and an
+ * operator view of recent orders.
  *
  * It plays both halves of a merchant's shop: the browser side (plain HTML, CSS and vanilla JS
  * from ./demo/, no build step, no CDN) and the merchant's back end (`POST /demo/orders`,
  * `GET /demo/operator.json`), which calls the storefront API with the API key. The key never
  * reaches the browser: the page polls the browser-safe `GET /orders/{id}/status` with the
- * order's client secret, as DESIGN.md ("Storefront API") prescribes.
+ * order's client secret, as docs/architecture.md ("The flow") shows.
  *
  * Security: every HTML page carries a strict Content-Security-Policy (scripts and styles from
  * 'self' only, no inline script or handler), `nosniff` and `no-referrer`; the scripts render
@@ -17,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import QRCode from 'qrcode';
+import { PAYMENT_APIS, type PaymentApi } from '../../lambdas/domain/index.js';
 
 export interface DemoContext {
   /** Calls the storefront API as the merchant's server would, WITH the API key (which never reaches the browser). */
@@ -28,6 +30,8 @@ export interface DemoContext {
   ): Promise<{ status: number; body: unknown; headers: Record<string, string> }>;
   /** Public base URL of the sandbox (e.g. http://127.0.0.1:3000), for building returnUrl. */
   baseUrl: string;
+  /** The functions' PAYMENT_API: the Stripe API the checkout preselects (default payment_intents). */
+  paymentApi?: PaymentApi;
 }
 
 const asset = (name: string): string => readFileSync(new URL(`./demo/${name}`, import.meta.url), 'utf8');
@@ -44,6 +48,16 @@ const PAGES: Record<string, string> = {
   '/demo/return': asset('index.html'),
   '/demo/operator': asset('operator.html'),
 };
+
+/** The attribute of index.html's <html> that tells the page which API to preselect. */
+const DEFAULT_API_ATTRIBUTE = 'data-default-api="payment_intents"';
+
+/** A page with the sandbox's settings filled in (only values from fixed lists: nothing to escape). */
+function renderPage(page: string, ctx: DemoContext): string {
+  const api =
+    ctx.paymentApi !== undefined && PAYMENT_APIS.includes(ctx.paymentApi) ? ctx.paymentApi : 'payment_intents';
+  return page.replace(DEFAULT_API_ATTRIBUTE, `data-default-api="${api}"`);
+}
 
 /** The page may talk to its own origin only; links to the simulator are navigations, which CSP leaves alone. */
 export const CONTENT_SECURITY_POLICY = [
@@ -176,9 +190,11 @@ async function createOrder(req: IncomingMessage, res: ServerResponse, ctx: DemoC
     return fail(res, 400, 'MALFORMED_JSON', 'The body is not valid JSON.');
   }
   if (!isRecord(input)) return fail(res, 400, 'VALIDATION_FAILED', 'The body must be a JSON object.');
-  const { paymentMethod, amount, currency } = input;
-  // The API validates the values; only these three fields pass, whatever else the browser sent.
+  const { paymentMethod, amount, currency, stripeApi } = input;
+  // The API validates the values; only these fields pass, whatever else the browser sent.
   const body: Record<string, unknown> = { paymentMethod, amount, currency, statementDescriptor: STATEMENT_DESCRIPTOR };
+  // The API the customer picked; absent, the API's own default (PAYMENT_API) applies.
+  if (stripeApi !== undefined) body.stripeApi = stripeApi;
   if (paymentMethod === 'alipay') body.returnUrl = returnUrl(req, ctx.baseUrl);
 
   let r: Awaited<ReturnType<DemoContext['callApi']>>;
@@ -223,10 +239,13 @@ async function operatorJson(res: ServerResponse, ctx: DemoContext): Promise<void
   if (r.status !== 200 || !isRecord(r.body) || !Array.isArray(r.body.orders)) {
     return sendJson(res, r.status >= 400 ? r.status : 502, apiError(r.body, r.status));
   }
-  // The operator page needs no client secret, no payment URL: only these fields leave the back end.
+  // The operator page needs no client secret, no payment URL: only these fields leave the back end,
+  // and of the payment only its API (payment_intents | sources).
   const orders = r.body.orders.filter(isRecord).map((o) => {
     const out: Record<string, unknown> = {};
     for (const k of OPERATOR_FIELDS) if (o[k] !== undefined) out[k] = o[k];
+    const api = isRecord(o.payment) ? o.payment.api : undefined;
+    if (typeof api === 'string' && (PAYMENT_APIS as readonly string[]).includes(api)) out.api = api;
     return out;
   });
   sendJson(res, 200, { orders });
@@ -261,7 +280,7 @@ export async function handleDemoRequest(req: IncomingMessage, res: ServerRespons
     methodNotAllowed(res, 'GET');
     return true;
   }
-  if (page !== undefined) sendHtml(res, page);
+  if (page !== undefined) sendHtml(res, renderPage(page, ctx));
   else if (file !== undefined) send(res, 200, file.type, file.body);
   else if (path === '/demo/operator.json') await operatorJson(res, ctx);
   else await qrRoute(res, url);

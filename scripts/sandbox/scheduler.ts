@@ -2,7 +2,9 @@
  * What EventBridge Scheduler does, for the sandbox (moto stores schedules but never fires
  * them): every tick, find the group's one-time schedules whose `at()` instant has come on the
  * sandbox clock, send their input to the target FIFO queue with their MessageGroupId, and delete
- * them (ActionAfterCompletion DELETE).
+ * them (ActionAfterCompletion DELETE). Every timer of an order fires the same way, whatever its
+ * kind: `<orderId>-pending` (both APIs), `<orderId>-deadline` (Sources), `<orderId>-recheck`
+ * (PaymentIntents); test/e2e/payment-intents.test.ts runs the PaymentIntents ones.
  * https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#one-time
  */
 import {

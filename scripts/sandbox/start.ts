@@ -16,6 +16,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { ENV, loadConfig } from '../../lambdas/config.js';
+import type { PaymentApi } from '../../lambdas/domain/index.js';
 import { API } from '../../lib/spec.js';
 import { type AwsResources, createAwsResources, resourceEnv } from '../aws-resources.js';
 import { type Moto, startMoto } from '../moto.js';
@@ -59,6 +61,15 @@ export interface SandboxOptions {
   /** Wraps the AWS SDK clients the handlers use (benchmarks count requests with it). */
   instrument?: (client: { middlewareStack: unknown }, service: string) => void;
   env?: Record<string, string | undefined>;
+  /**
+   * The Stripe API of orders that name none (the functions' PAYMENT_API). Default: PAYMENT_API
+   * from `env`, else payment_intents. An order's `stripeApi` still picks either.
+   */
+  paymentApi?: PaymentApi;
+  /** PaymentIntents: seconds before an unpaid order expires (PAYMENT_EXPIRY_SECONDS, 300 to 7200). Default: from `env`, else 3600. */
+  paymentExpirySeconds?: number;
+  /** WeChat app id for WeChat Pay in the merchant's app (WECHAT_APP_ID). Default: from `env`, else none. */
+  wechatAppId?: string;
   /** More options of the Stripe simulator (reliability tests: webhook chaos, retry timing, fault randomness). */
   sim?: Pick<
     StripeSimOptions,
@@ -69,11 +80,23 @@ export interface SandboxOptions {
     | 'webhookTimeoutMs'
     | 'webhookStrictOrder'
     | 'random'
+    | 'paymentAttemptExpirySeconds'
   >;
+}
+
+/** The payment settings the sandbox's functions run with (lambdas/config.ts reads them). */
+export interface SandboxPaymentSettings {
+  /** PAYMENT_API: the Stripe API of orders that name none. */
+  api: PaymentApi;
+  /** PAYMENT_EXPIRY_SECONDS: PaymentIntents orders expire unpaid after this. */
+  expirySeconds: number;
+  /** WECHAT_APP_ID, when set. */
+  wechatAppId: string | undefined;
 }
 
 export interface Sandbox {
   url: string;
+  payment: SandboxPaymentSettings;
   /** The status function URL (StatusUrl): `${statusUrl}orders/{id}/status?client_secret=…`. */
   statusUrl: string;
   port: number;
@@ -94,6 +117,33 @@ const DEFAULT_API_KEY = 'local-dev-key';
 /** Where the sandbox serves the status function's URL (the stack's StatusUrl output in AWS). */
 export const STATUS_URL_PREFIX = '/_fn/status/';
 const DEFAULT_WEBHOOK_SECRET = 'whsec_local_sandbox';
+
+/**
+ * The functions' payment settings: the options, else the environment, validated exactly as the
+ * functions' cold start validates them (lambdas/config.ts), before anything starts.
+ */
+export function sandboxPaymentSettings(
+  opts: Pick<SandboxOptions, 'paymentApi' | 'paymentExpirySeconds' | 'wechatAppId'>,
+  env: Record<string, string | undefined>,
+): SandboxPaymentSettings {
+  const pick = (option: string | number | undefined, name: string) =>
+    option !== undefined ? String(option) : env[name]?.trim() || undefined;
+  const config = loadConfig([], {
+    [ENV.PAYMENT_API]: pick(opts.paymentApi, ENV.PAYMENT_API),
+    [ENV.PAYMENT_EXPIRY_SECONDS]: pick(opts.paymentExpirySeconds, ENV.PAYMENT_EXPIRY_SECONDS),
+    [ENV.WECHAT_APP_ID]: pick(opts.wechatAppId, ENV.WECHAT_APP_ID),
+  });
+  return { api: config.paymentApi, expirySeconds: config.paymentExpirySeconds, wechatAppId: config.wechatAppId };
+}
+
+/** The settings as the functions' environment variables. */
+export function paymentEnv(p: SandboxPaymentSettings): Record<string, string | undefined> {
+  return {
+    [ENV.PAYMENT_API]: p.api,
+    [ENV.PAYMENT_EXPIRY_SECONDS]: String(p.expirySeconds),
+    [ENV.WECHAT_APP_ID]: p.wechatAppId,
+  };
+}
 
 /** moto_server from PATH; else a project-local virtualenv with moto installed into it. */
 function motoCommand(log: (s: string) => void): string {
@@ -146,6 +196,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const apiKey = opts.apiKey ?? env.LOCAL_API_KEY ?? DEFAULT_API_KEY;
   const realStripe = Boolean(env.STRIPE_SECRET_KEY?.startsWith('sk_test_') && env.STRIPE_WEBHOOK_SECRET);
   const webhookSecret = opts.webhookSecret ?? env.STRIPE_WEBHOOK_SECRET ?? DEFAULT_WEBHOOK_SECRET;
+  // A bad setting stops the sandbox here, with the functions' own message, before moto starts.
+  const payment = sandboxPaymentSettings(opts, env);
   const cleanups: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
@@ -214,6 +266,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       STRIPE_API_BASE: sim ? sim.url : undefined,
       STRIPE_SECRET_ARN: undefined,
       CORS_ORIGINS: env.CORS_ORIGINS ?? '*',
+      ...paymentEnv(payment),
     };
     const wiring = await import('../../lambdas/wiring/app.js');
     const { ingressDeps } = await import('../../lambdas/wiring/ingress.js');
@@ -370,12 +423,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         }
         return sendResult(res, await invoke(api, 'ApiFunction', req, body));
       }
-      if (await handleDemoRequest(req, res, { callApi, baseUrl: url })) return;
+      if (await handleDemoRequest(req, res, { callApi, baseUrl: url, paymentApi: payment.api })) return;
       return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route ${req.method} ${path}.` } });
     }
 
     const sandbox: Sandbox = {
       url,
+      payment,
       statusUrl: `${url}${STATUS_URL_PREFIX}`,
       port: actualPort,
       simUrl: sim?.url,

@@ -1,10 +1,12 @@
 /**
  * The demo storefront in a real browser: Chromium (the Debian package, /usr/bin/chromium)
  * driven by playwright-core against the whole sandbox (moto, Stripe simulator, the handlers,
- * the poller and the schedule pump). A customer pays with WeChat Pay (QR code → simulator page
- * → Authorize) and with Alipay (redirect → Authorize → back to /demo/return), and watches the
- * order become `paid`; a pending order expires when the sandbox clock moves an hour; the
- * operator view lists them all. Screenshots of every step go to test-artifacts/browser/.
+ * the poller and the schedule pump). On each Stripe API the customer picks in the checkout
+ * (PaymentIntents, the sandbox's default, and the legacy Sources), a customer pays with WeChat Pay
+ * (QR code → simulator page → Authorize) and with Alipay (redirect → Authorize → back to
+ * /demo/return), and watches the order become `paid`; a pending order expires when the sandbox
+ * clock moves an hour; the operator view lists them all with their API. Screenshots of every step
+ * go to test-artifacts/browser/.
  *
  * Run with `npm run test:e2e` (not part of `npm test`). Needs Chromium: `apt-get install -y
  * chromium`, or `sh scripts/ci-chromium.sh`.
@@ -13,6 +15,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY, type DemoContext, handleDemoRequest, qrSvg } from '../../scripts/sandbox/demo.js';
 import { type Sandbox, startSandbox } from '../../scripts/sandbox/start.js';
@@ -90,7 +93,14 @@ describe('demo storefront in Chromium', () => {
   const statusIs = (page: Page, status: string, timeout = PAID_TIMEOUT) =>
     page.waitForFunction((s) => document.getElementById('status')?.textContent === s, status, { timeout });
 
-  async function choose(page: Page, method: 'wechat' | 'alipay', amount: number, currency: string): Promise<void> {
+  async function choose(
+    page: Page,
+    method: 'wechat' | 'alipay',
+    amount: number,
+    currency: string,
+    api?: 'payment_intents' | 'sources',
+  ): Promise<void> {
+    if (api !== undefined) await page.check(api === 'sources' ? '#api-sources' : '#api-payment-intents');
     await page.check(`#method-${method}`);
     await page.fill('#amount', String(amount));
     await page.selectOption('#currency', currency);
@@ -122,12 +132,21 @@ describe('demo storefront in Chromium', () => {
     expect(handlers).toEqual([]);
   });
 
-  it('WeChat Pay: QR code → authorize on the simulator page → paid', async () => {
+  it('the checkout preselects the sandbox’s PAYMENT_API (PaymentIntents) beside the payment method', async () => {
+    const { page } = await newCustomer();
+    await page.goto(`${sandbox.url}/`);
+    expect(await page.getAttribute('html', 'data-default-api')).toBe(sandbox.payment.api);
+    expect(await page.isChecked('#api-payment-intents')).toBe(true);
+    expect(await page.isChecked('#api-sources')).toBe(false);
+    await shot(page, 'checkout-default-api');
+  });
+
+  it('Sources · WeChat Pay: QR code → authorize on the simulator page → paid', async () => {
     const { context, page } = await newCustomer();
     await page.goto(`${sandbox.url}/`);
     await page.check('#method-wechat');
     expect(await currencyOptions(page)).toEqual(WECHAT_CURRENCIES);
-    await choose(page, 'wechat', 1234, 'hkd');
+    await choose(page, 'wechat', 1234, 'hkd', 'sources');
     await expect.poll(() => page.textContent('#amount-major')).toContain('12.34');
     await shot(page, 'wechat-1-checkout');
 
@@ -149,6 +168,8 @@ describe('demo storefront in Chromium', () => {
     expect(await page.textContent('#countdown')).toMatch(/^(1:00:00|\d{1,2}:\d{2})$/);
     const orderId = await page.textContent('#order-id');
     expect(orderId).toMatch(/^ord_[0-9A-Z]{26}$/);
+    expect(await page.textContent('#payment-kind')).toBe('Source');
+    expect(await page.textContent('#payment-ref')).toMatch(/^src_/);
     await shot(page, 'wechat-2-qr-code');
 
     // A desktop tester opens the QR target instead of scanning it.
@@ -182,12 +203,12 @@ describe('demo storefront in Chromium', () => {
     await shot(page, 'wechat-6-reloaded');
   });
 
-  it('Alipay: redirect → authorize → back on /demo/return → paid', async () => {
+  it('Sources · Alipay: redirect → authorize → back on /demo/return → paid', async () => {
     const { page } = await newCustomer();
     await page.goto(`${sandbox.url}/`);
     await page.check('#method-alipay');
     expect(await currencyOptions(page)).toEqual(ALIPAY_CURRENCIES);
-    await choose(page, 'alipay', 5000, 'cny');
+    await choose(page, 'alipay', 5000, 'cny', 'sources');
     await expect.poll(() => page.textContent('#amount-major')).toContain('50.00');
     await shot(page, 'alipay-1-checkout');
 
@@ -210,11 +231,136 @@ describe('demo storefront in Chromium', () => {
     expect(back.searchParams.get('livemode')).toBe('false');
     await page.waitForSelector('#return-banner', { state: 'visible' });
     expect(await page.textContent('#return-banner h2')).toBe('Returned from Alipay');
+    expect(await page.textContent('#return-object-label')).toBe('Source');
+    expect(await page.isHidden('#return-status-line')).toBe(true);
     expect(await page.textContent('#return-source')).toBe(sourceId);
     expect(await page.textContent('#return-client-secret')).toBe(back.searchParams.get('client_secret'));
     expect(await page.textContent('#order-id')).toBe(orderId);
     await statusIs(page, 'paid');
     await shot(page, 'alipay-4-returned-paid');
+  });
+
+  it('PaymentIntents · WeChat Pay: pick the API, QR code of qrCodeData → scan (open it) → Authorize → paid', async () => {
+    const { context, page } = await newCustomer();
+    await page.goto(`${sandbox.url}/`);
+    await choose(page, 'wechat', 2500, 'usd', 'payment_intents');
+    await expect.poll(() => page.textContent('#amount-major')).toContain('25.00');
+    await shot(page, 'pi-wechat-1-checkout');
+
+    await page.click('#pay');
+    await page.waitForSelector('#qr', { state: 'visible' });
+    await page.waitForFunction(() => {
+      const img = document.getElementById('qr') as HTMLImageElement | null;
+      return img?.complete === true && img.naturalWidth > 0;
+    });
+    expect(await page.textContent('#payment-kind')).toBe('PaymentIntent');
+    const paymentIntentId = (await page.textContent('#payment-ref')) ?? '';
+    expect(paymentIntentId).toMatch(/^pi_/);
+    const link = await page.waitForSelector('#qr-link', { state: 'visible' });
+    const data = (await link.getAttribute('href')) ?? '';
+    // The QR code encodes the PaymentIntent's own data (the simulator's customer page), not the hosted page.
+    expect(data).toMatch(new RegExp(`^${sandbox.simUrl}/authorize/${paymentIntentId}\\b`));
+    const svg = await (await fetch(new URL((await page.getAttribute('#qr', 'src')) ?? '', sandbox.url))).text();
+    expect(svg).toBe(await qrSvg(data));
+    expect(await page.getAttribute('#qr-hosted-link', 'href')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+    expect(await page.textContent('#status')).toBe('pending');
+    expect(await page.textContent('#countdown-label')).toBe('Pending expires in');
+    await shot(page, 'pi-wechat-2-qr-code');
+
+    // Scanning = opening the QR code's data on another device (here: a new tab).
+    const [phone] = await Promise.all([context.waitForEvent('page'), page.click('#qr-link')]);
+    watch(phone);
+    await phone.waitForSelector('#authorize');
+    expect(await phone.textContent('#payment-intent-id')).toBe(paymentIntentId);
+    await shot(phone, 'pi-wechat-3-simulator');
+    await phone.click('#authorize');
+    await phone.waitForSelector('#result');
+    await shot(phone, 'pi-wechat-4-authorized');
+
+    await statusIs(page, 'paid');
+    const types = await page.$$eval('#history li .type', (els) => els.map((e) => e.textContent));
+    expect(types[0]).toBe('order.created');
+    expect(types).toContain('payment_intent.succeeded');
+    expect(await page.textContent('#countdown')).toContain('finished');
+    await shot(page, 'pi-wechat-5-paid');
+  });
+
+  it('PaymentIntents · Alipay: redirect → Authorize → back on /demo/return with payment_intent → paid', async () => {
+    const { page } = await newCustomer();
+    await page.goto(`${sandbox.url}/`);
+    await choose(page, 'alipay', 8800, 'cny', 'payment_intents');
+    await page.click('#pay');
+    const redirect = await page.waitForSelector('#alipay-redirect', { state: 'visible' });
+    const paymentIntentId = (await page.textContent('#payment-ref')) ?? '';
+    expect(paymentIntentId).toMatch(/^pi_/);
+    expect(await redirect.getAttribute('href')).toMatch(
+      new RegExp(`^${sandbox.simUrl}/authorize/${paymentIntentId}\\b`),
+    );
+    const orderId = await page.textContent('#order-id');
+    await shot(page, 'pi-alipay-1-redirect');
+
+    await page.click('#alipay-redirect');
+    await page.waitForSelector('#authorize');
+    expect(await page.textContent('#payment-intent-id')).toBe(paymentIntentId);
+    await shot(page, 'pi-alipay-2-simulator');
+    await page.click('#authorize');
+
+    await page.waitForURL((u) => u.pathname === '/demo/return');
+    const back = new URL(page.url());
+    expect(back.searchParams.get('payment_intent')).toBe(paymentIntentId);
+    expect(back.searchParams.get('redirect_status')).toBe('succeeded');
+    await page.waitForSelector('#return-banner', { state: 'visible' });
+    expect(await page.textContent('#return-object-label')).toBe('PaymentIntent');
+    expect(await page.textContent('#return-source')).toBe(paymentIntentId);
+    expect(await page.textContent('#return-client-secret')).toBe(back.searchParams.get('payment_intent_client_secret'));
+    expect(await page.textContent('#return-redirect-status')).toBe('succeeded');
+    expect(await page.textContent('#order-id')).toBe(orderId);
+    await statusIs(page, 'paid');
+    const types = await page.$$eval('#history li .type', (els) => els.map((e) => e.textContent));
+    expect(types).toContain('payment_intent.succeeded');
+    await shot(page, 'pi-alipay-3-returned-paid');
+  });
+
+  it('PaymentIntents · WeChat Pay with real Stripe’s weixin:// data: the page shows Stripe’s PNG instead', async () => {
+    const { page } = await newCustomer();
+    // Stripe's own QR data is a weixin:// URL, which the demo's QR route refuses (http(s) only):
+    // the page falls back to the PaymentIntent's image_data_url. The demo back end is stubbed here.
+    const data = 'weixin://wxpay/bizpayurl?pr=sandboxTest';
+    const png = await QRCode.toDataURL(data, { errorCorrectionLevel: 'M', margin: 2 });
+    const hosted = 'https://pay.stripe.com/qr/instructions/test_sandbox';
+    await page.route('**/demo/orders', (route) =>
+      route.fulfill({
+        status: 201,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          id: 'ord_01M809VVBSJE6EHKCAXGV980EC',
+          status: 'pending',
+          clientSecret: 'ord_x_secret_y',
+          pendingExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+          payment: {
+            api: 'payment_intents',
+            paymentIntentId: 'pi_stubbed',
+            client: 'web',
+            qrCodeData: data,
+            qrCodeImageDataUrl: png,
+            hostedInstructionsUrl: hosted,
+          },
+        }),
+      }),
+    );
+    await page.goto(`${sandbox.url}/`);
+    await choose(page, 'wechat', 1000, 'usd', 'payment_intents');
+    await page.click('#pay');
+    await page.waitForSelector('#qr', { state: 'visible' });
+    expect(await page.getAttribute('#qr', 'src')).toBe(png);
+    await page.waitForFunction(() => (document.getElementById('qr') as HTMLImageElement | null)?.naturalWidth);
+    // Nothing a desktop tester could open; Stripe's hosted page is offered instead.
+    expect(await page.isHidden('#qr-link')).toBe(true);
+    expect(await page.getAttribute('#qr-hosted-link', 'href')).toBe(hosted);
+    expect(await page.textContent('#payment-ref')).toBe('pi_stubbed');
+    await shot(page, 'pi-wechat-stripe-png');
+    await page.unroute('**/demo/orders');
+    await page.click('#new-order');
   });
 
   it('a pending order expires when the sandbox clock passes an hour', async () => {
@@ -239,13 +385,16 @@ describe('demo storefront in Chromium', () => {
     const rows = await page.$$eval('#orders-body tr[data-order-id]', (trs) =>
       trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')),
     );
-    const statuses = rows.map((r) => r[3]);
+    // Order, Method, API, Amount, Status, Created, Deadline, Reason.
+    const statuses = rows.map((r) => r[4]);
     expect(statuses).toContain('paid');
     expect(statuses).toContain('canceled');
-    expect(rows.some((r) => r[1] === 'WeChat Pay' && r[2]?.includes('12.34'))).toBe(true);
-    expect(rows.some((r) => r[1] === 'Alipay' && r[2]?.includes('50.00'))).toBe(true);
-    const canceled = rows.find((r) => r[3] === 'canceled');
-    expect(canceled?.[6]).not.toBe('—');
+    expect(rows.some((r) => r[1] === 'WeChat Pay' && r[2] === 'Sources' && r[3]?.includes('12.34'))).toBe(true);
+    expect(rows.some((r) => r[1] === 'Alipay' && r[2] === 'Sources' && r[3]?.includes('50.00'))).toBe(true);
+    expect(rows.some((r) => r[1] === 'WeChat Pay' && r[2] === 'PaymentIntents' && r[3]?.includes('25.00'))).toBe(true);
+    expect(rows.some((r) => r[1] === 'Alipay' && r[2] === 'PaymentIntents' && r[4] === 'paid')).toBe(true);
+    const canceled = rows.find((r) => r[4] === 'canceled');
+    expect(canceled?.[7]).not.toBe('—');
     const stamp = await page.textContent('#updated');
     await page.waitForFunction((s) => document.getElementById('updated')?.textContent !== s, stamp, {
       timeout: 10_000,
@@ -290,7 +439,7 @@ describe('demo back end (no browser)', () => {
     const address = server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     ctx.baseUrl = url;
-    return { url, calls, close: () => new Promise((r) => server.close(r)) };
+    return { url, calls, ctx, close: () => new Promise((r) => server.close(r)) };
   }
 
   const ORDER = {
@@ -300,7 +449,7 @@ describe('demo back end (no browser)', () => {
     currency: 'cny',
     paymentMethod: 'alipay',
     clientSecret: 'ord_x_secret_y',
-    payment: { sourceId: 'src_1', redirectUrl: 'http://sim/authorize/src_1' },
+    payment: { api: 'sources', sourceId: 'src_1', redirectUrl: 'http://sim/authorize/src_1' },
     pendingExpiresAt: '2026-01-01T01:00:00.000Z',
     metadata: { internal: 'do not leak' },
     history: [],
@@ -340,6 +489,36 @@ describe('demo back end (no browser)', () => {
         returnUrl: `${h.url}/demo/return`,
       });
       expect(call?.headers?.['Idempotency-Key']).toMatch(/^demo-[0-9a-f-]{36}$/);
+
+      // The API the customer picked goes along (the API validates it); absent, the API's default applies.
+      const picked = await fetch(`${h.url}/demo/orders`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ paymentMethod: 'wechat', amount: 1000, currency: 'usd', stripeApi: 'payment_intents' }),
+      });
+      expect(picked.status).toBe(201);
+      expect(h.calls[1]?.body).toEqual({
+        paymentMethod: 'wechat',
+        amount: 1000,
+        currency: 'usd',
+        statementDescriptor: 'SANDBOX DEMO',
+        stripeApi: 'payment_intents',
+      });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('writes the sandbox’s PAYMENT_API into the checkout page (default payment_intents)', async () => {
+    const h = await harness(() => ({ status: 200, body: {} }));
+    try {
+      const attribute = async () =>
+        /<html lang="en" data-default-api="([a-z_]+)">/.exec(await (await fetch(`${h.url}/`)).text())?.[1];
+      expect(await attribute()).toBe('payment_intents');
+      h.ctx.paymentApi = 'sources';
+      expect(await attribute()).toBe('sources');
+      const back = await fetch(`${h.url}/demo/return?payment_intent=pi_1`);
+      expect(await back.text()).toContain('data-default-api="sources"');
     } finally {
       await h.close();
     }
@@ -385,6 +564,8 @@ describe('demo back end (no browser)', () => {
       expect(body.orders[0]).not.toHaveProperty('clientSecret');
       expect(body.orders[0]).not.toHaveProperty('payment');
       expect(body.orders[0]).not.toHaveProperty('metadata');
+      // Of the payment, only its API.
+      expect(body.orders[0]?.api).toBe('sources');
       expect(await (await fetch(`${h.url}/orders`)).text()).toBe('not demo');
       const page = await fetch(`${h.url}/demo/return?source=src_1`);
       expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);

@@ -1,6 +1,8 @@
 /**
  * End to end over HTTP against a sandbox this file starts: the storefront API, the Stripe
  * simulator's customer pages and controls, and the sandbox clock — the documented endpoints only.
+ * The orders here are on the legacy Sources API, asked for per order (`stripeApi: 'sources'`) on a
+ * sandbox whose default is PaymentIntents; payment-intents.test.ts covers the PaymentIntents path.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../scripts/sandbox/start.js';
@@ -21,6 +23,7 @@ afterAll(async () => {
 });
 
 const WECHAT = { amount: 1099, currency: 'usd', paymentMethod: 'wechat' };
+const ALIPAY = { amount: 1000, currency: 'cny', paymentMethod: 'alipay' };
 
 /** What the customer does on Stripe's authorization page (the QR target / redirect URL). */
 async function customer(pageUrl: string, action: 'authorize' | 'decline') {
@@ -36,9 +39,18 @@ async function customer(pageUrl: string, action: 'authorize' | 'decline') {
   });
 }
 
-describe('sandbox end to end', () => {
+describe('sandbox end to end (Sources API)', () => {
+  it('the default API is PaymentIntents; stripeApi: sources picks the Sources API per order', async () => {
+    expect(sandbox.payment).toEqual({ api: 'payment_intents', expirySeconds: 3600, wechatAppId: undefined });
+    const byDefault = await c.createOrder<{ api: string }>(WECHAT);
+    expect(byDefault.payment.api).toBe('payment_intents');
+    const sources = await c.createSourceOrder(WECHAT);
+    expect(sources.payment.api).toBe('sources');
+    expect(sources.payment.sourceId).toMatch(/^src_/);
+  });
+
   it('WeChat Pay: create → the customer authorizes → paid, with exactly one charge', async () => {
-    const o = await c.createOrder(WECHAT);
+    const o = await c.createSourceOrder(WECHAT);
     expect(o.status).toBe('pending');
     expect(o.payment.qrCodeUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/authorize\/src_/);
     expect((await c.schedules()).map((s) => s.name)).toContain(`${o.id}-pending`);
@@ -53,12 +65,7 @@ describe('sandbox end to end', () => {
   });
 
   it('Alipay: the customer is redirected back to returnUrl with source, client_secret and livemode', async () => {
-    const o = await c.createOrder({
-      amount: 1000,
-      currency: 'cny',
-      paymentMethod: 'alipay',
-      returnUrl: 'https://shop.example/return?cart=7',
-    });
+    const o = await c.createSourceOrder({ ...ALIPAY, returnUrl: 'https://shop.example/return?cart=7' });
     expect(o.payment.redirectUrl).toBeDefined();
     const res = await customer(o.payment.redirectUrl ?? '', 'authorize');
     expect([302, 303]).toContain(res.status);
@@ -73,7 +80,7 @@ describe('sandbox end to end', () => {
   });
 
   it('decline → failed, no charge', async () => {
-    const o = await c.createOrder(WECHAT);
+    const o = await c.createSourceOrder(WECHAT);
     await customer(o.payment.qrCodeUrl ?? '', 'decline');
     const failed = await c.waitStatus(o.id, 'failed');
     expect(failed.failureReason).toBe('declined');
@@ -81,7 +88,7 @@ describe('sandbox end to end', () => {
   });
 
   it('pending expiry: an hour later (clock advanced 3,601 s) → canceled', async () => {
-    const o = await c.createOrder(WECHAT);
+    const o = await c.createSourceOrder(WECHAT);
     await c.advance(3601);
     const canceled = await c.waitStatus(o.id, 'canceled');
     expect(['pending_expired', 'source_canceled']).toContain(canceled.cancelReason);
@@ -91,7 +98,7 @@ describe('sandbox end to end', () => {
   });
 
   it('deadline: authorized while charges fail, clock past the deadline → canceled, with the schedule fired', async () => {
-    const o = await c.createOrder(WECHAT);
+    const o = await c.createSourceOrder(WECHAT);
     await c.sim('POST', '/_sim/faults', { rate: 1, modes: ['500'], paths: ['POST /v1/charges'] });
     try {
       await customer(o.payment.qrCodeUrl ?? '', 'authorize');
@@ -110,7 +117,7 @@ describe('sandbox end to end', () => {
   });
 
   it('merchant cancel → canceled, and again → 200; its timer is deleted', async () => {
-    const o = await c.createOrder(WECHAT);
+    const o = await c.createSourceOrder(WECHAT);
     const r = await c.api('POST', `/orders/${o.id}/cancel`);
     expect(r.status).toBe(200);
     expect((r.body as { status: string }).status).toBe('canceled');
@@ -119,7 +126,7 @@ describe('sandbox end to end', () => {
   });
 
   it('a charge that succeeds after the merchant canceled is refunded automatically', async () => {
-    const o = await c.createOrder(WECHAT);
+    const o = await c.createSourceOrder(WECHAT);
     // Charges fail while the customer authorizes, so the order is chargeable (cancelable).
     await c.sim('POST', '/_sim/faults', { rate: 1, modes: ['500'], paths: ['POST /v1/charges'] });
     try {
@@ -152,7 +159,8 @@ describe('sandbox end to end', () => {
   });
 
   it('the status function URL answers as the REST status route does, with CORS', async () => {
-    const o = await c.createOrder(WECHAT);
+    // A Sources order: no webhook follows its creation, so both reads see the same version.
+    const o = await c.createSourceOrder(WECHAT);
     const q = `orders/${o.id}/status?client_secret=${encodeURIComponent(o.clientSecret)}`;
     const viaUrl = await fetch(`${sandbox.statusUrl}${q}`, { headers: { origin: 'https://shop.example' } });
     const viaRest = await fetch(`${sandbox.url}/${q}`);

@@ -91,6 +91,24 @@ describe('sam local against the synthesized template', () => {
     expect([...sdk].sort()).toEqual(clients);
   });
 
+  // `sam local invoke --env-vars env.json` sets only the variables the template declares on the
+  // function (samcli/local/lambdafn/env_vars.py resolves the template's variables, then overrides
+  // them), so each payment setting env.example.json gives must be declared there.
+  it('the payment settings of events/env.example.json are declared on the functions that read them', () => {
+    const example = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'events', 'env.example.json'), 'utf8')) as Record<
+      string,
+      Record<string, string>
+    >;
+    for (const id of ['ApiFunction', 'WorkerFunction']) {
+      const environment = resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined;
+      const declared = environment?.Variables ?? {};
+      for (const name of ['PAYMENT_API', 'PAYMENT_EXPIRY_SECONDS', 'WECHAT_APP_ID']) {
+        expect(example[id], `${id} ${name} in env.example.json`).toHaveProperty(name);
+        expect(declared, `${id} ${name} in the template`).toHaveProperty(name);
+      }
+    }
+  });
+
   it('every logical id README uses with `sam local invoke` exists as a function with asset metadata', () => {
     for (const id of new Set([...FUNCTION_IDS, ...readmeLogicalIds()])) {
       expect(resources[id]?.Type, id).toBe('AWS::Lambda::Function');

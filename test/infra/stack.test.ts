@@ -11,10 +11,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../lambdas/config.js';
+import { ENV, loadConfig } from '../../lambdas/config.js';
 import { type BuildAppOptions, buildApp } from '../../lib/app.js';
 import { API, QUEUE, TABLE_SCHEMA, WORKER } from '../../lib/spec.js';
-import type { OrderOrchestratorStack } from '../../lib/stack.js';
+import { type OrderOrchestratorStack, paymentSettings } from '../../lib/stack.js';
 
 type Json = Record<string, unknown>;
 type Resource = {
@@ -177,6 +177,21 @@ describe('functions', () => {
     expect(env('WorkerFunction')).toHaveProperty(ENV.QUEUE_URL);
     expect(env('ApiFunction')[ENV.CORS_ORIGINS]).toBe('*');
     expect(env('ApiFunction')[ENV.TABLE_NAME]).toEqual({ Ref: logicalIdOf(stack.table) });
+  });
+
+  it('payment settings: defaults on the API and worker (payment_intents, 3600 s, no WeChat app id), none elsewhere', () => {
+    const env = (id: string) => (props(id).Environment as { Variables: Json }).Variables;
+    for (const id of ['ApiFunction', 'WorkerFunction']) {
+      expect(env(id)[ENV.PAYMENT_API], id).toBe('payment_intents');
+      expect(env(id)[ENV.PAYMENT_EXPIRY_SECONDS], id).toBe('3600');
+      // Declared empty (read as unset), so that sam local's env.json can set it.
+      expect(env(id)[ENV.WECHAT_APP_ID], id).toBe('');
+    }
+    for (const id of ['IngressFunction', 'StatusFunction']) {
+      for (const name of [ENV.PAYMENT_API, ENV.PAYMENT_EXPIRY_SECONDS, ENV.WECHAT_APP_ID]) {
+        expect(env(id), `${id} ${name}`).not.toHaveProperty(name);
+      }
+    }
   });
 });
 
@@ -632,6 +647,122 @@ describe('props and context', () => {
     });
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'pager@example.com' });
     t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+  });
+});
+
+describe('payment settings (context paymentApi, paymentExpirySeconds, wechatAppId)', () => {
+  const paymentEnv = (t: Template, id: string) => {
+    const fn = t.toJSON().Resources[id] as { Properties: { Environment: { Variables: Json } } };
+    const v = fn.Properties.Environment.Variables;
+    return {
+      api: v[ENV.PAYMENT_API],
+      expiry: v[ENV.PAYMENT_EXPIRY_SECONDS],
+      wechat: v[ENV.WECHAT_APP_ID],
+    };
+  };
+
+  it('context overrides reach the API and worker functions, as the CLI passes them (strings)', () => {
+    const t = variant({
+      context: { paymentApi: 'sources', paymentExpirySeconds: '900', wechatAppId: 'wx0123456789abcdef' },
+    });
+    const defaults = variant({});
+    for (const id of ['ApiFunction', 'WorkerFunction']) {
+      expect(paymentEnv(t, id), id).toEqual({ api: 'sources', expiry: '900', wechat: 'wx0123456789abcdef' });
+    }
+    expect(paymentEnv(t, 'IngressFunction')).toEqual({ api: undefined, expiry: undefined, wechat: undefined });
+    expect(paymentEnv(defaults, 'WorkerFunction')).toEqual({ api: 'payment_intents', expiry: '3600', wechat: '' });
+  });
+
+  it('the bounds 300 and 7200 are accepted, also as numbers (cdk.json context); props win over context', () => {
+    expect(paymentEnv(variant({ context: { paymentExpirySeconds: 300 } }), 'ApiFunction').expiry).toBe('300');
+    expect(paymentEnv(variant({ context: { paymentExpirySeconds: '7200' } }), 'WorkerFunction').expiry).toBe('7200');
+    const t = variant({
+      context: { paymentApi: 'sources', paymentExpirySeconds: '900' },
+      stackProps: { paymentApi: 'payment_intents', paymentExpirySeconds: 1800, wechatAppId: 'wxABCDEF0123456789' },
+    });
+    expect(paymentEnv(t, 'ApiFunction')).toEqual({
+      api: 'payment_intents',
+      expiry: '1800',
+      wechat: 'wxABCDEF0123456789',
+    });
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    [
+      'an unknown API',
+      { paymentApi: 'checkout_sessions' },
+      /context paymentApi .*one of payment_intents, sources; got "checkout_sessions"/,
+    ],
+    ['an API in capitals', { paymentApi: 'SOURCES' }, /context paymentApi/],
+    [
+      'an expiry below 300 s',
+      { paymentExpirySeconds: '299' },
+      /context paymentExpirySeconds .*from 300 to 7200; got "299"/,
+    ],
+    ['an expiry above 7200 s', { paymentExpirySeconds: 7201 }, /context paymentExpirySeconds .*got "7201"/],
+    ['a fractional expiry', { paymentExpirySeconds: '600.5' }, /context paymentExpirySeconds/],
+    ['an expiry with a unit', { paymentExpirySeconds: '1h' }, /context paymentExpirySeconds/],
+    ['a negative expiry', { paymentExpirySeconds: '-600' }, /context paymentExpirySeconds/],
+    ['an app id without wx', { wechatAppId: 'ab0123456789abcdef' }, /context wechatAppId .*wx followed by 16/],
+    ['a short app id', { wechatAppId: 'wx0123' }, /context wechatAppId/],
+    ['an app id with punctuation', { wechatAppId: 'wx0123456789abcd-f' }, /context wechatAppId/],
+  ])('refuses %s at synth, naming the context key', (_what, context, message) => {
+    expect(() => variant({ context })).toThrow(message);
+  });
+
+  it('names every bad setting at once, and the prop when a prop is wrong', () => {
+    let error: Error | undefined;
+    try {
+      variant({ context: { paymentApi: 'x', paymentExpirySeconds: '10', wechatAppId: 'nope' } });
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.name).toBe('StackSettingsError');
+    expect(error?.message).toMatch(/^Invalid payment settings:/);
+    for (const key of ['paymentApi', 'paymentExpirySeconds', 'wechatAppId']) expect(error?.message).toContain(key);
+    expect(() => variant({ stackProps: { paymentExpirySeconds: 10 } })).toThrow(/prop paymentExpirySeconds/);
+  });
+
+  it('accepts exactly what the functions accept at cold start (lambdas/config.ts)', () => {
+    const cases: Array<[string | undefined, string | undefined, string | undefined]> = [
+      [undefined, undefined, undefined],
+      ['sources', '300', 'wx0123456789ABCDEF'],
+      ['payment_intents', '7200', undefined],
+      ['alipay', undefined, undefined],
+      [undefined, '299', undefined],
+      [undefined, '7201', undefined],
+      [undefined, '3600.5', undefined],
+      [undefined, undefined, 'wx0123456789abcde'],
+      [undefined, undefined, 'wx0123456789abcdef0'],
+      [undefined, undefined, ''],
+    ];
+    for (const [api, expiry, wechat] of cases) {
+      let synth: ReturnType<typeof paymentSettings> | undefined;
+      try {
+        synth = paymentSettings({ paymentApi: api, paymentExpirySeconds: expiry, wechatAppId: wechat });
+      } catch {
+        synth = undefined;
+      }
+      let cold: ReturnType<typeof loadConfig> | undefined;
+      try {
+        cold = loadConfig([], {
+          [ENV.PAYMENT_API]: api,
+          [ENV.PAYMENT_EXPIRY_SECONDS]: expiry,
+          [ENV.WECHAT_APP_ID]: wechat,
+        });
+      } catch {
+        cold = undefined;
+      }
+      const label = JSON.stringify({ api, expiry, wechat });
+      expect(synth === undefined, label).toBe(cold === undefined);
+      if (synth && cold) {
+        expect(synth, label).toEqual({
+          paymentApi: cold.paymentApi,
+          paymentExpirySeconds: cold.paymentExpirySeconds,
+          wechatAppId: cold.wechatAppId,
+        });
+      }
+    }
   });
 });
 

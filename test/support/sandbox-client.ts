@@ -1,16 +1,72 @@
 /** A scripted client of a running sandbox, over its documented HTTP endpoints only. */
-export interface OrderJson {
+
+/** `payment` of an order on the legacy Sources API. */
+export interface SourcePaymentJson {
+  api: 'sources';
+  sourceId: string;
+  qrCodeUrl?: string;
+  redirectUrl?: string;
+}
+
+/** `payment` of an order on the PaymentIntents API. */
+export interface IntentPaymentJson {
+  api: 'payment_intents';
+  paymentIntentId: string;
+  client?: 'web' | 'ios' | 'android';
+  qrCodeData?: string;
+  qrCodeImageDataUrl?: string;
+  hostedInstructionsUrl?: string;
+  redirectUrl?: string;
+  nativeUrl?: string;
+  nativeData?: string;
+}
+
+/** An order as the API answers it; `payment` is a Sources payment unless said otherwise. */
+export interface OrderJson<P = SourcePaymentJson> {
   id: string;
   status: string;
   amount: number;
   currency: string;
   clientSecret: string;
-  payment: { sourceId: string; qrCodeUrl?: string; redirectUrl?: string };
+  payment: P;
+  createdAt: string;
+  pendingExpiresAt: string;
   deadline?: string;
+  recheckAt?: string;
   chargeId?: string;
   failureReason?: string;
+  failureCode?: string;
   cancelReason?: string;
   history: { type: string; to: string; ignored?: string }[];
+}
+
+export type IntentOrderJson = OrderJson<IntentPaymentJson>;
+
+/** What the simulator's `/_sim/state` holds of a PaymentIntent, its charges and refunds. */
+export interface SimIntentJson {
+  id: string;
+  status: string;
+  amount: number;
+  amount_received: number;
+  currency: string;
+  latest_charge: string | null;
+  cancellation_reason: string | null;
+  metadata: Record<string, string>;
+}
+export interface SimIntentChargeJson {
+  id: string;
+  payment_intent: string;
+  status: string;
+  amount: number;
+  refunded: boolean;
+  amount_refunded: number;
+}
+export interface SimRefundJson {
+  id: string;
+  charge: string;
+  payment_intent: string | null;
+  amount: number;
+  status: string;
 }
 
 export class SandboxClient {
@@ -34,31 +90,52 @@ export class SandboxClient {
     return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : null };
   }
 
-  async createOrder(body: Record<string, unknown>): Promise<OrderJson> {
+  /** Creates an order as the body says (the sandbox's PAYMENT_API when it names no `stripeApi`). */
+  async createOrder<P = SourcePaymentJson>(body: Record<string, unknown>): Promise<OrderJson<P>> {
     const r = await this.api('POST', '/orders', body);
     if (r.status !== 201) throw new Error(`POST /orders → ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body as OrderJson;
+    return r.body as OrderJson<P>;
   }
 
-  async order(id: string): Promise<OrderJson> {
+  /** An order on the legacy Sources API (`stripeApi: 'sources'`), whatever the sandbox's default. */
+  async createSourceOrder(body: Record<string, unknown>): Promise<OrderJson> {
+    const o = await this.createOrder<SourcePaymentJson>({ ...body, stripeApi: 'sources' });
+    if (o.payment.api !== 'sources') throw new Error(`asked for sources, got ${JSON.stringify(o.payment)}`);
+    return o;
+  }
+
+  /** An order on the PaymentIntents API (`stripeApi: 'payment_intents'`). */
+  async createIntentOrder(body: Record<string, unknown>): Promise<IntentOrderJson> {
+    const o = await this.createOrder<IntentPaymentJson>({ ...body, stripeApi: 'payment_intents' });
+    if (o.payment.api !== 'payment_intents')
+      throw new Error(`asked for payment_intents, got ${JSON.stringify(o.payment)}`);
+    return o;
+  }
+
+  async order<P = SourcePaymentJson>(id: string): Promise<OrderJson<P>> {
     const r = await this.api('GET', `/orders/${id}`);
     if (r.status !== 200) throw new Error(`GET /orders/${id} → ${r.status}`);
-    return r.body as OrderJson;
+    return r.body as OrderJson<P>;
   }
 
-  async waitFor(id: string, pred: (o: OrderJson) => boolean, what: string, timeoutMs = 20_000): Promise<OrderJson> {
+  async waitFor<P = SourcePaymentJson>(
+    id: string,
+    pred: (o: OrderJson<P>) => boolean,
+    what: string,
+    timeoutMs = 20_000,
+  ): Promise<OrderJson<P>> {
     const end = Date.now() + timeoutMs;
-    let last: OrderJson | undefined;
+    let last: OrderJson<P> | undefined;
     while (Date.now() < end) {
-      last = await this.order(id);
+      last = await this.order<P>(id);
       if (pred(last)) return last;
       await new Promise((r) => setTimeout(r, 150));
     }
     throw new Error(`order ${id} never reached ${what}; last: ${JSON.stringify(last)}`);
   }
 
-  waitStatus(id: string, status: string, timeoutMs?: number) {
-    return this.waitFor(id, (o) => o.status === status, status, timeoutMs);
+  waitStatus<P = SourcePaymentJson>(id: string, status: string, timeoutMs?: number) {
+    return this.waitFor<P>(id, (o) => o.status === status, status, timeoutMs);
   }
 
   async sim(
@@ -83,9 +160,35 @@ export class SandboxClient {
 
   async simState(): Promise<{
     charges: { id: string; source: { id: string } | string; status: string }[];
-    refunds: { charge: string }[];
+    refunds: SimRefundJson[];
+    payment_intents: SimIntentJson[];
+    payment_intent_charges: SimIntentChargeJson[];
+    events: { id: string; type: string; data: { object: { id?: string } } }[];
   }> {
     return (await this.sim('GET', '/_sim/state')).body as never;
+  }
+
+  /** A simulator control (`POST /_sim/…`) that must succeed; answers its JSON. */
+  async simControl(path: string, body?: unknown): Promise<unknown> {
+    const r = await this.sim('POST', path, body);
+    if (r.status !== 200) throw new Error(`POST ${path} → ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  }
+
+  /** The simulator's PaymentIntent, its charges and the refunds of them. */
+  async intent(paymentIntentId: string): Promise<{
+    intent: SimIntentJson | undefined;
+    charges: SimIntentChargeJson[];
+    refunds: SimRefundJson[];
+  }> {
+    const s = await this.simState();
+    const charges = s.payment_intent_charges.filter((c) => c.payment_intent === paymentIntentId);
+    const ids = new Set(charges.map((c) => c.id));
+    return {
+      intent: s.payment_intents.find((pi) => pi.id === paymentIntentId),
+      charges,
+      refunds: s.refunds.filter((r) => r.payment_intent === paymentIntentId || ids.has(r.charge)),
+    };
   }
 
   async chargesOf(sourceId: string) {

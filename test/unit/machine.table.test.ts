@@ -719,6 +719,18 @@ describe('state machine: PaymentIntents rules that matter', () => {
     expect(d).toMatchObject({ kind: 'applied', ignored: 'foreign_charge' });
   });
 
+  it('the echo of our own cancel (reason abandoned) is recorded only; a cancel from outside decides', () => {
+    const pending = orderIn('pending', 'payment_intents');
+    const echo = piEvent('payment_intent.canceled', { id: 'evt_echo', cancellationReason: 'abandoned' });
+    expect(decide(pending, echo, T0)).toMatchObject({ kind: 'applied', ignored: 'own_cancel', effects: [] });
+    const outside = piEvent('payment_intent.canceled', { id: 'evt_out', cancellationReason: 'requested_by_customer' });
+    const d = decide(pending, outside, T0);
+    expect(d).toMatchObject({
+      kind: 'applied',
+      order: { status: 'canceled', cancelReason: 'payment_intent_canceled' },
+    });
+  });
+
   it('events of the other API change nothing on either kind of order', () => {
     const intentOrder = orderIn('pending', 'payment_intents');
     for (const e of [event('source.chargeable'), event('source.failed'), event('source.canceled')]) {

@@ -2,7 +2,12 @@
 // orders are created by the demo back end (`POST /demo/orders`), and the status is polled from
 // the browser-safe `GET /orders/{id}/status` with the order's client secret. The current order
 // lives in sessionStorage, so a reload, or the round trip through Alipay, resumes it.
+// Orders go to either Stripe API: PaymentIntents (WeChat Pay's QR code from `qrCodeData`, Alipay's
+// `redirectUrl`) or the legacy Sources (`qrCodeUrl`, `redirectUrl`); the sandbox's PAYMENT_API is
+// preselected (the `data-default-api` attribute the demo back end fills in).
 import {
+  APIS,
+  apiOf,
   byId,
   clearError,
   formatAmount,
@@ -10,6 +15,7 @@ import {
   httpUrl,
   METHODS,
   methodName,
+  pngDataUrl,
   setStatus,
   showError,
   TERMINAL,
@@ -32,6 +38,10 @@ const el = {
   wechat: byId('wechat-pay'),
   qr: byId('qr'),
   qrLink: byId('qr-link'),
+  qrHosted: byId('qr-hosted'),
+  qrHostedLink: byId('qr-hosted-link'),
+  paymentKind: byId('payment-kind'),
+  paymentRef: byId('payment-ref'),
   alipay: byId('alipay-pay'),
   alipayRedirect: byId('alipay-redirect'),
   status: byId('status'),
@@ -43,6 +53,10 @@ const el = {
   returnBanner: byId('return-banner'),
   returnSource: byId('return-source'),
   returnSecret: byId('return-client-secret'),
+  returnObjectLabel: byId('return-object-label'),
+  returnSecretLabel: byId('return-secret-label'),
+  returnStatusLine: byId('return-status-line'),
+  returnRedirectStatus: byId('return-redirect-status'),
 };
 
 /** Polls of an order replaced by a newer one stop at their next turn. */
@@ -58,6 +72,18 @@ let countdownTarget;
 
 const selectedMethod = () =>
   document.querySelector('input[name="method"]:checked')?.value === 'alipay' ? 'alipay' : 'wechat';
+
+const selectedApi = () =>
+  document.querySelector('input[name="api"]:checked')?.value === 'sources' ? 'sources' : 'payment_intents';
+
+/** Preselects the sandbox's PAYMENT_API (the demo back end writes it into the page). */
+function selectDefaultApi() {
+  const api = document.documentElement.dataset.defaultApi;
+  const input = document.querySelector(
+    `input[name="api"][value="${api === 'sources' ? 'sources' : 'payment_intents'}"]`,
+  );
+  if (input) input.checked = true;
+}
 
 function fillCurrencies() {
   const m = METHODS[selectedMethod()];
@@ -87,6 +113,7 @@ async function submitOrder(event) {
     paymentMethod: selectedMethod(),
     amount: Number(el.amount.value),
     currency: el.currency.value,
+    stripeApi: selectedApi(),
   };
   el.pay.disabled = true;
   el.pay.textContent = 'Creating order…';
@@ -143,17 +170,43 @@ function showOrder(order) {
   setStatus(el.status, order.status ?? 'pending');
   setCountdown(undefined, order.pendingExpiresAt);
 
-  const qrTarget = httpUrl(order.payment?.qrCodeUrl);
-  const redirect = httpUrl(order.payment?.redirectUrl);
-  el.wechat.hidden = order.paymentMethod !== 'wechat' || qrTarget === undefined;
+  const payment = order.payment ?? {};
+  const api = apiOf(payment) ?? order.stripeApi;
+  el.paymentKind.textContent = APIS[api]?.object ?? 'Payment';
+  el.paymentRef.textContent = String(payment.paymentIntentId ?? payment.sourceId ?? '—');
+  el.payment.dataset.api = String(api);
+
+  const qr = qrOf(payment);
+  const redirect = httpUrl(payment.redirectUrl);
+  el.wechat.hidden = order.paymentMethod !== 'wechat' || qr.image === undefined;
   el.alipay.hidden = order.paymentMethod !== 'alipay' || redirect === undefined;
-  if (qrTarget !== undefined) {
-    el.qr.src = `/demo/qr.svg?data=${encodeURIComponent(qrTarget)}`;
-    el.qrLink.href = qrTarget;
-  }
+  if (qr.image !== undefined) el.qr.src = qr.image;
+  el.qrLink.parentElement.hidden = qr.target === undefined;
+  if (qr.target !== undefined) el.qrLink.href = qr.target;
+  el.qrHosted.hidden = qr.hosted === undefined;
+  if (qr.hosted !== undefined) el.qrHostedLink.href = qr.hosted;
   if (redirect !== undefined) el.alipayRedirect.href = redirect;
   void poll(order, gen);
 }
+
+/**
+ * The WeChat Pay QR code: `image` for the <img>, `target` what it encodes when that is a page a
+ * desktop tester can open, `hosted` Stripe's page showing the code (PaymentIntents).
+ * Sources: `qrCodeUrl`. PaymentIntents: `qrCodeData`, drawn by the demo's own QR route when it is
+ * an http(s) URL (the simulator's page), else Stripe's PNG (`qrCodeImageDataUrl`), as for the
+ * `weixin://` data of real Stripe.
+ */
+function qrOf(payment) {
+  if (apiOf(payment) === 'sources') {
+    const target = httpUrl(payment.qrCodeUrl);
+    return { image: target && qrRoute(target), target, hosted: undefined };
+  }
+  const target = httpUrl(payment.qrCodeData);
+  const image = target !== undefined ? qrRoute(target) : pngDataUrl(payment.qrCodeImageDataUrl);
+  return { image, target, hosted: httpUrl(payment.hostedInstructionsUrl) };
+}
+
+const qrRoute = (data) => `/demo/qr.svg?data=${encodeURIComponent(data)}`;
 
 function render(view) {
   setStatus(el.status, view.status);
@@ -169,6 +222,8 @@ function render(view) {
       const type = document.createElement('span');
       type.className = 'type';
       type.textContent = String(h.type);
+      // Where the line came from: Stripe's PaymentIntent or source events, charges, timers, the merchant.
+      type.dataset.kind = String(h.type).split('.')[0] ?? '';
       const time = document.createElement('time');
       time.dateTime = String(h.at);
       time.textContent = formatTime(h.at);
@@ -280,6 +335,7 @@ function newOrder() {
 
 // ------------------------------------------------------------------ start
 
+selectDefaultApi();
 for (const input of document.querySelectorAll('input[name="method"]')) input.addEventListener('change', fillCurrencies);
 el.amount.addEventListener('input', updateMajor);
 el.currency.addEventListener('change', updateMajor);
@@ -287,10 +343,17 @@ el.form.addEventListener('submit', submitOrder);
 el.newOrder.addEventListener('click', newOrder);
 fillCurrencies();
 
+// Back from Alipay. Sources: `source`, `client_secret`, `livemode`. PaymentIntents: `payment_intent`,
+// `payment_intent_client_secret`, `redirect_status`. Either way the order's status (polled) decides.
 if (location.pathname === '/demo/return') {
   const q = new URLSearchParams(location.search);
-  el.returnSource.textContent = q.get('source') ?? '—';
-  el.returnSecret.textContent = q.get('client_secret') ?? '—';
+  const intent = q.has('payment_intent');
+  el.returnObjectLabel.textContent = intent ? 'PaymentIntent' : 'Source';
+  el.returnSecretLabel.textContent = intent ? 'PaymentIntent client secret' : 'Source client secret';
+  el.returnSource.textContent = (intent ? q.get('payment_intent') : q.get('source')) ?? '—';
+  el.returnSecret.textContent = (intent ? q.get('payment_intent_client_secret') : q.get('client_secret')) ?? '—';
+  el.returnStatusLine.hidden = !intent;
+  el.returnRedirectStatus.textContent = q.get('redirect_status') ?? '—';
   el.returnBanner.hidden = false;
 }
 const resumed = storedOrder();

@@ -71,6 +71,30 @@ export function httpUrl(value) {
   }
 }
 
+/** A QR code image from data: a base64 PNG data URL only (Stripe's `image_data_url`), else undefined. */
+export function pngDataUrl(value) {
+  return typeof value === 'string' && /^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/.test(value) ? value : undefined;
+}
+
+/** The two Stripe APIs an order can be on (`payment.api`). */
+export const APIS = {
+  payment_intents: { name: 'PaymentIntents', object: 'PaymentIntent' },
+  sources: { name: 'Sources', object: 'Source' },
+};
+
+/** `payment_intents` → `PaymentIntents`; anything else as it is. */
+export const apiName = (a) => APIS[a]?.name ?? (typeof a === 'string' && a !== '' ? a : '—');
+
+/** The API of an order's payment; orders from before PaymentIntents have no `api` and are sources. */
+export const apiOf = (payment) =>
+  payment?.api === 'payment_intents' || payment?.api === 'sources'
+    ? payment.api
+    : typeof payment?.sourceId === 'string'
+      ? 'sources'
+      : typeof payment?.paymentIntentId === 'string'
+        ? 'payment_intents'
+        : undefined;
+
 /** A status badge: text is the status value itself; the colour comes from data-status in the CSS. */
 export function setStatus(el, status) {
   el.textContent = String(status);

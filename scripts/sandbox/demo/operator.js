@@ -1,6 +1,6 @@
 // The operator view: recent orders from the demo back end (`GET /demo/operator.json`, which
 // calls `GET /orders?limit=50` with the API key), refreshed every 3 s.
-import { byId, clearError, formatAmount, formatTime, methodName, setStatus, showError } from './common.js';
+import { apiName, byId, clearError, formatAmount, formatTime, methodName, setStatus, showError } from './common.js';
 
 const REFRESH_MS = 3000;
 const body = byId('orders-body');
@@ -17,6 +17,7 @@ function cell(text, className) {
 function row(o) {
   const tr = document.createElement('tr');
   tr.dataset.orderId = String(o.id);
+  tr.dataset.api = String(o.api ?? '');
   const id = document.createElement('td');
   const code = document.createElement('code');
   code.textContent = String(o.id);
@@ -31,6 +32,7 @@ function row(o) {
   tr.append(
     id,
     cell(methodName(o.paymentMethod)),
+    cell(apiName(o.api), 'api'),
     cell(formatAmount(o.amount, o.currency), 'num'),
     status,
     cell(formatTime(o.createdAt, true)),
@@ -52,7 +54,7 @@ async function refresh() {
       if (orders.length === 0) {
         const tr = document.createElement('tr');
         const td = cell('No orders yet. Create one in the shop.', 'empty');
-        td.colSpan = 7;
+        td.colSpan = 8;
         tr.append(td);
         body.replaceChildren(tr);
       } else {
