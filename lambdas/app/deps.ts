@@ -1,5 +1,13 @@
 import type { PaymentApi } from '../domain/index.js';
-import type { Clock, EventPublisher, IdGenerator, OrderStore, PaymentGateway, Timers } from '../ports/index.js';
+import type {
+  Clock,
+  EventPublisher,
+  IdGenerator,
+  OrderStore,
+  PaymentGateway,
+  SecretComparer,
+  Timers,
+} from '../ports/index.js';
 
 /** The deployment's choices for new orders (lambdas/config.ts reads them). */
 export interface OrderSettings {
@@ -19,5 +27,6 @@ export interface Deps {
   publisher: EventPublisher;
   clock: Clock;
   ids: IdGenerator;
+  secrets: SecretComparer;
   settings: OrderSettings;
 }

@@ -1,5 +1,4 @@
 import {
-  constantTimeEqual,
   DomainError,
   decide,
   isOrderId,
@@ -156,12 +155,12 @@ export async function getOrder(deps: Deps, orderId: string): Promise<Order> {
  * time. A wrong secret answers exactly as a missing order does.
  */
 export async function getOrderForCustomer(
-  deps: Pick<Deps, 'store'>,
+  deps: Pick<Deps, 'store' | 'secrets'>,
   orderId: string,
   clientSecret: string,
 ): Promise<Order> {
   const order = isOrderId(orderId) ? await deps.store.get(orderId, { consistent: false }) : undefined;
-  if (order === undefined || !constantTimeEqual(order.clientSecret, clientSecret))
+  if (order === undefined || !deps.secrets.equal(order.clientSecret, clientSecret))
     throw new OrderNotFoundError(orderId);
   return order;
 }

@@ -4,5 +4,4 @@ export * from './errors.js';
 export * from './events.js';
 export * from './machine.js';
 export * from './order.js';
-export * from './secrets.js';
 export * from './validation.js';

@@ -12,7 +12,7 @@ import middy from '@middy/core';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { getOrderForCustomer } from '../app/orders.js';
 import { isDomainError } from '../domain/index.js';
-import type { OrderStore } from '../ports/index.js';
+import type { OrderStore, SecretComparer } from '../ports/index.js';
 import { statusDeps } from '../wiring/status.js';
 import { oncePerColdStart } from './cold-start.js';
 import { error, json } from './http.js';
@@ -23,7 +23,7 @@ const PATH = /^\/orders\/(ord_[0-9A-HJKMNP-TV-Z]{26})\/status\/?$/;
 const MAX_SECRET = 200;
 
 export async function handleStatus(
-  deps: { store: OrderStore },
+  deps: { store: OrderStore; secrets: SecretComparer },
   event: LambdaFunctionURLEvent,
 ): Promise<LambdaFunctionURLResult> {
   const method = event.requestContext.http.method.toUpperCase();
@@ -58,9 +58,9 @@ export async function handleStatus(
   }
 }
 
-export function makeStatusHandler(getDeps: () => Promise<{ store: OrderStore }>) {
+export function makeStatusHandler(getDeps: () => Promise<{ store: OrderStore; secrets: SecretComparer }>) {
   return middy(async (event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> => {
-    let deps: { store: OrderStore };
+    let deps: { store: OrderStore; secrets: SecretComparer };
     try {
       deps = await getDeps();
     } catch (e) {

@@ -169,6 +169,14 @@ export interface EventPublisher {
   publish(event: LifecycleEvent): Promise<void>;
 }
 
+/**
+ * Compares a secret a caller presents (the order's client secret) with the stored one in time
+ * that does not depend on where they differ, so response timings do not reveal it.
+ */
+export interface SecretComparer {
+  equal(expected: string, given: string): boolean;
+}
+
 export interface Clock {
   now(): Date;
 }

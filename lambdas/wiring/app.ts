@@ -12,7 +12,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DynamoOrderStore } from '../adapters/dynamodb/order-store.js';
 import { EventBridgePublisher } from '../adapters/eventbridge/publisher.js';
 import { SchedulerTimers } from '../adapters/scheduler/timers.js';
-import { SystemClock, UlidIds } from '../adapters/system.js';
+import { DigestSecretComparer, SystemClock, UlidIds } from '../adapters/system.js';
 import type { Deps } from '../app/index.js';
 import { type ConfigNeed, loadConfig } from '../config.js';
 import { measuredPublisher } from '../handlers/observability.js';
@@ -62,6 +62,7 @@ export async function appDeps(
     publisher: measuredPublisher(new EventBridgePublisher(clients.eventbridge, config.eventBusName), () => clock.now()),
     clock,
     ids: new UlidIds(clock),
+    secrets: new DigestSecretComparer(),
     settings: {
       paymentApi: config.paymentApi,
       paymentExpirySeconds: config.paymentExpirySeconds,

@@ -282,7 +282,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const api = makeApiHandler(async () => apiDeps);
     const webhook = makeIngressHandler(async () => ingress);
     const { makeStatusHandler } = await import('../../lambdas/handlers/status.js');
-    const statusFn = makeStatusHandler(async () => ({ store: app.store }));
+    const statusFn = makeStatusHandler(async () => ({ store: app.store, secrets: app.secrets }));
     const worker = makeWorkerHandler(async () => app);
 
     // 4. The glue AWS provides.

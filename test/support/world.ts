@@ -8,6 +8,7 @@ import {
   MemoryTimers,
   SequentialIds,
 } from '../../lambdas/adapters/memory/index.js';
+import { DigestSecretComparer } from '../../lambdas/adapters/system.js';
 import type { Deps, OrderSettings } from '../../lambdas/app/index.js';
 import type { OrderEvent } from '../../lambdas/domain/index.js';
 
@@ -72,6 +73,7 @@ export function makeWorld(settings: Partial<OrderSettings> = {}): World {
     publisher: instrument('publisher', w.publisher, w),
     clock: w.clock,
     ids: w.ids,
+    secrets: new DigestSecretComparer(),
     settings: { paymentApi: 'sources', paymentExpirySeconds: 3600, ...settings },
   };
   return w;
