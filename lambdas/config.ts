@@ -5,6 +5,13 @@
  */
 import { PAYMENT_APIS, PAYMENT_EXPIRY_SECONDS, type PaymentApi } from './domain/index.js';
 
+/**
+ * Stripe API keys: secret (`sk_`) or restricted (`rk_`), test or live mode.
+ * https://docs.stripe.com/keys#obtain-api-keys — the one definition config and the secret reader use.
+ */
+export const STRIPE_API_KEY_PATTERN = /^(sk|rk)_(test|live)_/;
+export const STRIPE_LIVE_KEY_PATTERN = /^(sk|rk)_live_/;
+
 export class ConfigError extends Error {
   constructor(problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -110,7 +117,7 @@ export function loadConfig(need: readonly ConfigNeed[], env: Env = process.env):
           .map((s) => s.trim())
           .filter(Boolean),
       };
-      if (!/^(sk|rk)_(test|live)_/.test(secretKey))
+      if (!STRIPE_API_KEY_PATTERN.test(secretKey))
         problems.push(`${ENV.STRIPE_SECRET_KEY} must start with sk_test_, sk_live_, rk_test_ or rk_live_`);
       if (!stripeKeys.webhookSecrets.every((s) => s.startsWith('whsec_')))
         problems.push(`${ENV.STRIPE_WEBHOOK_SECRET} must be whsec_… values, comma-separated`);

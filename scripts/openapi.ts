@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ORDER_ID_PATTERN } from '../lambdas/domain/index.js';
 import { ROUTES } from '../lambdas/handlers/api-schema.js';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
@@ -18,7 +19,7 @@ export function buildOpenApi(): Record<string, unknown> {
         name: 'id',
         in: 'path',
         required: true,
-        schema: { type: 'string', pattern: '^ord_[0-9A-HJKMNP-TV-Z]{26}$' },
+        schema: { type: 'string', pattern: ORDER_ID_PATTERN.source },
       });
     }
     if (r.query) {

@@ -3,7 +3,7 @@
  * and `npm run openapi` generates docs/openapi.json from them (a test keeps the two equal).
  */
 import { z } from 'zod';
-import { ORDER_STATUSES, PAYMENT_APIS, PAYMENT_METHODS, WECHAT_CLIENTS } from '../domain/index.js';
+import { ORDER_ID_PATTERN, ORDER_STATUSES, PAYMENT_APIS, PAYMENT_METHODS, WECHAT_CLIENTS } from '../domain/index.js';
 
 export const CreateOrderBody = z
   .strictObject({
@@ -33,7 +33,7 @@ export const CreateOrderBody = z
   })
   .describe('A new order.');
 
-export const OrderIdParam = z.string().regex(/^ord_[0-9A-HJKMNP-TV-Z]{26}$/);
+export const OrderIdParam = z.string().regex(ORDER_ID_PATTERN);
 
 export const StatusQuery = z.strictObject({ client_secret: z.string().min(1).max(200) });
 

@@ -11,7 +11,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { getOrderForCustomer } from '../app/orders.js';
-import { isDomainError } from '../domain/index.js';
+import { isDomainError, ORDER_ID_PATTERN } from '../domain/index.js';
 import type { OrderStore, SecretComparer } from '../ports/index.js';
 import { statusDeps } from '../wiring/status.js';
 import { oncePerColdStart } from './cold-start.js';
@@ -19,7 +19,8 @@ import { error, json } from './http.js';
 import { logger } from './observability.js';
 import { statusView } from './views.js';
 
-const PATH = /^\/orders\/(ord_[0-9A-HJKMNP-TV-Z]{26})\/status\/?$/;
+/** `/orders/{id}/status`, the id as lambdas/domain/validation.ts defines it. */
+const PATH = new RegExp(`^/orders/(${ORDER_ID_PATTERN.source.slice(1, -1)})/status/?$`);
 const MAX_SECRET = 200;
 
 export async function handleStatus(

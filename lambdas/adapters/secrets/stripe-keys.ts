@@ -8,7 +8,7 @@
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_lambda.html
  * Without the extension (elsewhere), the Secrets Manager SDK client is loaded on demand.
  */
-import type { StripeKeysSource } from '../../config.js';
+import { STRIPE_API_KEY_PATTERN, STRIPE_LIVE_KEY_PATTERN, type StripeKeysSource } from '../../config.js';
 
 export interface StripeKeys {
   secretKey: string;
@@ -37,7 +37,7 @@ export function parseStripeSecret(json: string): StripeKeys {
     : o.webhookSecret !== undefined
       ? [o.webhookSecret]
       : [];
-  if (typeof o.secretKey !== 'string' || !/^(sk|rk)_(test|live)_/.test(o.secretKey)) {
+  if (typeof o.secretKey !== 'string' || !STRIPE_API_KEY_PATTERN.test(o.secretKey)) {
     throw new SecretFormatError('The Stripe secret needs "secretKey": an sk_test_… / sk_live_… (or rk_…) key.');
   }
   if (secrets.length === 0 || !secrets.every((s) => typeof s === 'string' && s.startsWith('whsec_'))) {
@@ -80,4 +80,4 @@ export async function loadStripeKeys(source: StripeKeysSource, env: SecretFetchE
 }
 
 /** Livemode of the account a key belongs to: events of the other mode are not ours. */
-export const isLiveKey = (secretKey: string): boolean => /^(sk|rk)_live_/.test(secretKey);
+export const isLiveKey = (secretKey: string): boolean => STRIPE_LIVE_KEY_PATTERN.test(secretKey);
