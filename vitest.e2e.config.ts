@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-/** End-to-end tests (`npm run test:e2e`): the whole sandbox over HTTP and in Chromium. Not part of `npm test`. */
+/** End-to-end tests (`npm run test:e2e`, part of `npm test`): the whole sandbox over HTTP and in Chromium. */
 export default defineConfig({
   test: {
     include: ['test/e2e/**/*.test.ts'],

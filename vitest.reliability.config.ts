@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * Reliability tests (`npm run test:reliability`): crash points, at-least-once delivery and
  * disorder at volume, injected faults, security. Real moto and the Stripe simulator; one file
- * at a time (each starts its own moto), generous timeouts. Not part of `npm test`.
+ * at a time (each starts its own moto), generous timeouts. Part of `npm test`, after the fast and e2e suites.
  */
 export default defineConfig({
   test: {
