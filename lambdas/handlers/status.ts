@@ -1,8 +1,8 @@
 /**
  * GET /orders/{id}/status?client_secret=… behind a Lambda function URL: what the customer's
  * browser polls every few seconds while it waits. It is the most frequent request of an order's
- * life, so it skips API Gateway (a function URL costs only the invocation) and loads nothing but
- * the DynamoDB client: no Stripe, no middy, no zod. Same answers as the REST route of the API
+ * life, so it skips API Gateway (a function URL costs only the invocation) and loads only the
+ * DynamoDB client, middy's small core and the Powertools logger: no Stripe, no zod. Same answers as the REST route of the API
  * function (lambdas/handlers/api.ts): 200 with the status view, 404 for a missing order or a
  * wrong client secret, 400 for a malformed request. CORS is configured on the function URL.
  * https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html

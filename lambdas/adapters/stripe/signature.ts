@@ -5,7 +5,7 @@
  * genuine if any `v1` matches for any of our signing secrets (several during a secret roll,
  * https://docs.stripe.com/webhooks#roll-endpoint-secrets) and `t` is within the tolerance.
  *
- * Why not `stripe.webhooks.constructEvent`: it gives the same answers (test/integration proves
+ * Why not `stripe.webhooks.constructEvent`: it gives the same answers (test/unit/signature.test.ts proves
  * it against stripe-node on random inputs), but importing stripe-node costs the ingress
  * function most of its cold start, and the ingress only needs this HMAC. It uses node:crypto only.
  */
