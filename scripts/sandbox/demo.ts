@@ -49,6 +49,15 @@ const PAGES: Record<string, string> = {
   '/demo/operator': asset('operator.html'),
 };
 
+/** Every path the demo answers: its pages and files, and the merchant back end's routes. */
+export const DEMO_PATHS: readonly string[] = [
+  ...Object.keys(PAGES),
+  ...Object.keys(ASSETS),
+  '/demo/orders',
+  '/demo/operator.json',
+  '/demo/qr.svg',
+];
+
 /** The attribute of index.html's <html> that tells the page which API to preselect. */
 const DEFAULT_API_ATTRIBUTE = 'data-default-api="payment_intents"';
 
@@ -268,8 +277,7 @@ export async function handleDemoRequest(req: IncomingMessage, res: ServerRespons
   const method = (req.method ?? 'GET').toUpperCase();
   const page = PAGES[path];
   const file = ASSETS[path];
-  const known = page !== undefined || file !== undefined;
-  if (!known && path !== '/demo/orders' && path !== '/demo/operator.json' && path !== '/demo/qr.svg') return false;
+  if (!DEMO_PATHS.includes(path)) return false;
 
   if (path === '/demo/orders') {
     if (method !== 'POST') methodNotAllowed(res, 'POST');
