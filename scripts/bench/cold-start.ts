@@ -20,6 +20,7 @@ import { median, progress, quantile, round } from './stats.js';
 import {
   BENCH_STRIPE_SECRET_KEY,
   BENCH_WEBHOOK_SECRET,
+  DEFAULT_WEBHOOK_FIXTURE,
   newOrderId,
   proxyEvent,
   signedWebhookRequest,
@@ -81,18 +82,20 @@ export interface ColdStartResult {
 
 const status = (r: unknown) => (r as { statusCode?: number } | null)?.statusCode;
 
+/** One SQS record carrying what the ingress enqueues for the default fixture's webhook. */
 function workerRequest(): SQSEvent {
   const orderId = newOrderId();
-  const event = {
-    type: 'source.chargeable',
+  const event: OrderEvent = {
+    type: 'payment_intent.succeeded',
     id: `evt_bench_${orderId.slice(4)}`,
     at: new Date().toISOString(),
     orderId,
-    sourceId: `src_bench_${orderId.slice(4)}`,
+    paymentIntentId: `pi_bench_${orderId.slice(4)}`,
     amount: 1099,
     currency: 'usd',
     livemode: false,
-  } as OrderEvent;
+    chargeId: `ch_bench_${orderId.slice(4)}`,
+  };
   const body = encodeWorkMessage({ groupId: orderId, dedupId: event.id, event });
   const now = String(Date.now());
   return {
@@ -352,6 +355,7 @@ export async function runColdStart(): Promise<ColdStartResult> {
     method:
       `${COLD_RUNS} runs of one fresh \`node ${process.version}\` process per row and form, rows back to back in each run ` +
       '(plus one discarded warm-up run); ' +
+      `the webhook rows serve a signed ${DEFAULT_WEBHOOK_FIXTURE} (PaymentIntents, the default API) and the worker one SQS record of it, for a missing order; ` +
       'init = performance.now() at the first response = ms since process start (Node boot + import of the bundle ' +
       '+ one request through the handler, real SDK clients against a loopback stub). ' +
       '× floor = the median over runs of the ratio to the floor in the same run (paired, so load from other ' +

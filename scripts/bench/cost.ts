@@ -60,20 +60,51 @@ export const ASSUMPTIONS = {
    * The REST route of the API (API Gateway + ApiFunction) is priced on its own row.
    */
   pollIntervalSeconds: 3,
-  /** How long it polls: the lifecycle's duration, capped at 5 min (a browser gives up). */
-  pollingSeconds: { happy: 60, declined: 60, pendingExpiry: 300, deadlineMissed: 300 } as Record<LifecycleKey, number>,
+  /**
+   * How long it polls: the lifecycle's duration, capped at 5 min (a browser gives up). An
+   * abandoned PaymentIntents order lives PAYMENT_EXPIRY_SECONDS, at least 300 s: always the cap.
+   */
+  pollingSeconds: {
+    happy: 60,
+    declined: 60,
+    pendingExpiry: 300,
+    deadlineMissed: 300,
+    piPaid: 60,
+    piDeclined: 60,
+    piAbandoned: 300,
+  } as Record<LifecycleKey, number>,
   freeTiers: 'ignored',
   sqsReceives:
     "one ReceiveMessage per worker batch as the sandbox's poller formed them (≈ one per message at low traffic) and one DeleteMessageBatch per batch with a success; Lambda's idle long polling of the queue is a fixed monthly cost, not per order, and left out",
 } as const;
 
 /**
- * A Step Functions Standard design of the same lifecycles: the API Lambda creates the source and
- * the order and starts an execution; the workflow waits for the customer with a task token
- * (`.waitForTaskToken`, TimeoutSeconds = the pending expiry); the ingress verifies the webhook
- * and calls SendTaskSuccess/SendTaskFailure; DynamoDB and EventBridge are direct service
- * integrations; Stripe calls are Lambda tasks. Every state entered is one billed transition,
- * retries included. The lists below are the states entered, in order, per lifecycle.
+ * A Step Functions Standard design of the same lifecycles: the API Lambda creates the source (or
+ * creates and confirms the PaymentIntent) and the order, and starts an execution; the workflow
+ * waits for the customer with a task token (`.waitForTaskToken`, TimeoutSeconds = the pending
+ * expiry: 1 h for a source, PAYMENT_EXPIRY_SECONDS for a PaymentIntent); the ingress verifies
+ * the webhook and calls SendTaskSuccess/SendTaskFailure; DynamoDB and EventBridge are direct
+ * service integrations; Stripe calls are Lambda tasks. Every state entered is one billed
+ * transition, retries included. The lists below are the states entered, in order, per lifecycle.
+ *
+ * PaymentIntents (piPaid, piDeclined, piAbandoned), the same design with what that API changes:
+ * - Stripe captures when the customer authorizes: no Charge task and no charge-outcome Choice;
+ *   `payment_intent.succeeded` ends the wait (SendTaskSuccess) and the order is paid.
+ * - A failed payment (`payment_intent.payment_failed`: SendTaskFailure → Catch) and the expiry
+ *   (the wait's States.Timeout → Catch) cancel the PaymentIntent, as ours does, so nobody can
+ *   pay it later: one Lambda task each (stripe-node `paymentIntents.cancel`, idempotent). A
+ *   Step Functions HTTP Task could call Stripe without the Lambda, but it is billed the same
+ *   transition and the Lambda keeps our gateway's error mapping; the Sources design uses
+ *   Lambda tasks too, so the two APIs compare alike.
+ * - On expiry the cancel's answer decides (Stripe refuses to cancel a PaymentIntent the
+ *   customer paid meanwhile): a Choice on its status before recording, as our worker decides
+ *   from the cancel's observation.
+ * - The webhooks that decide nothing (`payment_intent.requires_action` when the API confirms,
+ *   `charge.succeeded` after `payment_intent.succeeded`, `payment_intent.canceled` after our
+ *   cancel) find no task token to complete: that ingress drops them, no transition. Ours
+ *   records them (SQS requests, a worker invocation, a DynamoDB write): those are in our
+ *   column only, beside ingress invocations and DynamoDB taken as equal in both designs (see
+ *   costOf), so the comparison leans, slightly, against ours.
  */
 export const STEP_FUNCTIONS_STATES: Record<LifecycleKey, { states: string[]; lambdaTasks: number }> = {
   // create → authorize → charge → paid
@@ -132,6 +163,41 @@ export const STEP_FUNCTIONS_STATES: Record<LifecycleKey, { states: string[]; lam
       'Done (Succeed)',
     ],
     lambdaTasks: QUEUE.maxReceiveCount + 1,
+  },
+  // create+confirm → the customer authorizes → Stripe captures → paid
+  piPaid: {
+    states: [
+      'SaveTaskToken+WaitForPayment (dynamodb:updateItem.waitForTaskToken)',
+      'Succeeded? (Choice: the amount received is the order’s)',
+      'RecordPaid (dynamodb:updateItem)',
+      'PublishPaid (events:putEvents)',
+      'Done (Succeed)',
+    ],
+    lambdaTasks: 0,
+  },
+  // create+confirm → the customer declines → failed, and the PaymentIntent is canceled
+  piDeclined: {
+    states: [
+      'SaveTaskToken+WaitForPayment (SendTaskFailure → Catch)',
+      'RecordFailed (dynamodb:updateItem)',
+      'CancelPaymentIntent (Lambda: Stripe paymentIntents.cancel)',
+      'PublishFailed (events:putEvents)',
+      'Done (Succeed)',
+    ],
+    lambdaTasks: 1,
+  },
+  // create+confirm → nobody pays → the wait times out after PAYMENT_EXPIRY_SECONDS → cancel the
+  // PaymentIntent (its answer says whether the customer paid after all) → canceled
+  piAbandoned: {
+    states: [
+      'SaveTaskToken+WaitForPayment (States.Timeout → Catch)',
+      'CancelPaymentIntent (Lambda: Stripe paymentIntents.cancel)',
+      'Canceled? (Choice: canceled | succeeded | processing)',
+      'RecordCanceled (dynamodb:updateItem)',
+      'PublishCanceled (events:putEvents)',
+      'Done (Succeed)',
+    ],
+    lambdaTasks: 1,
   },
 };
 

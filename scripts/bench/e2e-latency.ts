@@ -1,8 +1,8 @@
 /**
  * Section 4: end to end in the sandbox, Stripe's `source.chargeable` webhook in → order `paid`.
- * 200 orders are created first; then each source is authorized through the simulator's control
- * (`POST /_sim/sources/:id/authorize`) at a steady pace, and each order is polled with
- * `GET /orders/{id}` every 20 ms until it reads `paid`.
+ * 200 orders on the Sources API (`stripeApi: 'sources'`) are created first; then each source is
+ * authorized through the simulator's control (`POST /_sim/sources/:id/authorize`) at a steady
+ * pace, and each order is polled with `GET /orders/{id}` every 20 ms until it reads `paid`.
  *
  * Start: the simulator's record of the webhook delivery attempt (its real-time timestamp, taken
  * just before it POSTs the signed event to the sandbox's /webhooks/stripe). End: the first
@@ -82,7 +82,7 @@ export async function runE2eLatency(
   const orders = await mapLimit(
     Array.from({ length: n }, (_, i) => i),
     4,
-    () => driver.createOrder(),
+    () => driver.createSourceOrder(),
   );
   await driver.quiesce(() => counter.total(), 1500);
 

@@ -1,7 +1,10 @@
 /**
- * Section 3 (counts): AWS requests per order lifecycle, from a sandbox run. Each lifecycle runs
- * on its own batch of orders, with the system quiet before and after, and the RequestCounter's
- * bucket switched to it, so every request the handlers send is attributed to one lifecycle.
+ * Section 3 (counts): AWS and Stripe requests per order lifecycle, from a sandbox run. Each
+ * lifecycle runs on its own batch of orders, with the system quiet before and after, and the
+ * RequestCounter's bucket switched to it, so every request the handlers send is attributed to
+ * one lifecycle. Four lifecycles on the legacy Sources API (each order says `stripeApi:
+ * 'sources'`: the default is PaymentIntents) and three on PaymentIntents (`stripeApi:
+ * 'payment_intents'`, said too, so the rows do not depend on the deployment's default).
  *
  * What the sandbox cannot count through `instrument` (the glue AWS provides, played by the
  * sandbox with its own clients) is taken from the sandbox itself: webhook deliveries (ingress
@@ -11,12 +14,22 @@
 import { QUEUE, WORKER } from '../../lib/spec.js';
 import type { Sandbox } from '../sandbox/start.js';
 import type { RequestCounter, Tally } from './request-counter.js';
-import type { CreatedOrder, SandboxDriver } from './sandbox-driver.js';
+import type { CreatedOrder, SandboxDriver, StripeApi } from './sandbox-driver.js';
 import { mapLimit, progress, round } from './stats.js';
+import { StripeRequestCounter, type StripeRequestsWindow } from './stripe-requests.js';
 
 export const ORDERS_PER_LIFECYCLE = 20;
 
-export type LifecycleKey = 'happy' | 'declined' | 'pendingExpiry' | 'deadlineMissed';
+export const LIFECYCLE_KEYS = [
+  'happy',
+  'declined',
+  'pendingExpiry',
+  'deadlineMissed',
+  'piPaid',
+  'piDeclined',
+  'piAbandoned',
+] as const;
+export type LifecycleKey = (typeof LIFECYCLE_KEYS)[number];
 
 export interface PerOrderCounts {
   dynamodb: { reads: number; writes: number; rru: number; wru: number; reportedCapacity: number };
@@ -39,6 +52,13 @@ export interface PerOrderCounts {
   eventbridge: { putEventsCalls: number; entries: number };
   lambda: { api: number; ingress: number; worker: number };
   webhooks: Record<string, number>;
+  /** Stripe API requests (stripe-requests.ts): sent by the handlers, received by the simulator's routes. */
+  stripe: {
+    sent: number;
+    received: number;
+    sentByEndpoint: Record<string, number>;
+    receivedByEndpoint: Record<string, number>;
+  };
 }
 
 export interface StatusPollCost {
@@ -50,6 +70,8 @@ export interface StatusPollCost {
 export interface LifecycleCounts {
   key: LifecycleKey;
   label: string;
+  /** The Stripe API of the lifecycle's orders. */
+  api: StripeApi;
   scenario: string;
   orders: number;
   terminal: string;
@@ -65,61 +87,55 @@ export interface LifecycleCounts {
 interface Spec {
   key: LifecycleKey;
   label: string;
-  scenario: string;
+  api: StripeApi;
+  scenario(s: Sandbox): string;
   terminal: string;
   drive(d: SandboxDriver, n: number): Promise<CreatedOrder[]>;
 }
 
-const createMany = (d: SandboxDriver, n: number) =>
+/** `n` orders on `api`, 4 at a time, each followed by `then` (the customer, Stripe). */
+const createMany = (d: SandboxDriver, n: number, api: StripeApi, then?: (o: CreatedOrder) => Promise<unknown>) =>
   mapLimit(
     Array.from({ length: n }, (_, i) => i),
     4,
-    () => d.createOrder(),
+    async () => {
+      const o = await d.createOrder(api);
+      if (then) await then(o);
+      return o;
+    },
   );
+const sourceControl = (d: SandboxDriver, action: 'authorize' | 'fail') => (o: CreatedOrder) =>
+  d.sim('POST', `/_sim/sources/${o.paymentObjectId}/${action}`);
+const intentControl = (d: SandboxDriver, action: 'authorize' | 'fail') => (o: CreatedOrder) =>
+  d.sim('POST', `/_sim/payment_intents/${o.paymentObjectId}/${action}`);
 
 const SPECS: Spec[] = [
   {
     key: 'happy',
     label: 'happy path',
-    scenario: 'create → customer authorizes (source.chargeable) → charge → paid (then charge.succeeded arrives)',
+    api: 'sources',
+    scenario: () =>
+      'Sources: create → customer authorizes (source.chargeable) → charge → paid (then charge.succeeded arrives)',
     terminal: 'paid',
-    async drive(d, n) {
-      return mapLimit(
-        Array.from({ length: n }, (_, i) => i),
-        4,
-        async () => {
-          const o = await d.createOrder();
-          await d.sim('POST', `/_sim/sources/${o.sourceId}/authorize`);
-          return o;
-        },
-      );
-    },
+    drive: (d, n) => createMany(d, n, 'sources', sourceControl(d, 'authorize')),
   },
   {
     key: 'declined',
     label: 'declined',
-    scenario: 'create → customer declines (source.failed) → failed',
+    api: 'sources',
+    scenario: () => 'Sources: create → customer declines (source.failed) → failed',
     terminal: 'failed',
-    async drive(d, n) {
-      return mapLimit(
-        Array.from({ length: n }, (_, i) => i),
-        4,
-        async () => {
-          const o = await d.createOrder();
-          await d.sim('POST', `/_sim/sources/${o.sourceId}/fail`);
-          return o;
-        },
-      );
-    },
+    drive: (d, n) => createMany(d, n, 'sources', sourceControl(d, 'fail')),
   },
   {
     key: 'pendingExpiry',
     label: 'pending expiry',
-    scenario:
-      'create → nobody pays; clock +1 h: Stripe cancels the source (source.canceled) and the pending timer fires → canceled',
+    api: 'sources',
+    scenario: () =>
+      'Sources: create → nobody pays; clock +1 h: Stripe cancels the source (source.canceled) and the pending timer fires → canceled',
     terminal: 'canceled',
     async drive(d, n) {
-      const orders = await createMany(d, n);
+      const orders = await createMany(d, n, 'sources');
       await d.sandbox.advanceClock(3601);
       return orders;
     },
@@ -127,8 +143,9 @@ const SPECS: Spec[] = [
   {
     key: 'deadlineMissed',
     label: 'deadline missed',
-    scenario:
-      `create → authorize while Stripe answers 500 to every charge: the source.chargeable message fails ` +
+    api: 'sources',
+    scenario: () =>
+      `Sources: create → authorize while Stripe answers 500 to every charge: the source.chargeable message fails ` +
       `${QUEUE.maxReceiveCount}× and is dead-lettered; Stripe recovers; clock +6 h 1 min: Stripe cancels the ` +
       'source and the deadline timer fires (reconciles: not chargeable) → canceled',
     terminal: 'canceled',
@@ -137,15 +154,7 @@ const SPECS: Spec[] = [
       await d.sim('POST', '/_sim/faults', { rate: 1, modes: ['500'], paths: ['POST /v1/charges'] });
       let orders: CreatedOrder[];
       try {
-        orders = await mapLimit(
-          Array.from({ length: n }, (_, i) => i),
-          4,
-          async () => {
-            const o = await d.createOrder();
-            await d.sim('POST', `/_sim/sources/${o.sourceId}/authorize`);
-            return o;
-          },
-        );
+        orders = await createMany(d, n, 'sources', sourceControl(d, 'authorize'));
         await d.waitAll(
           orders.map((o) => o.id),
           (o) => o.status === 'chargeable',
@@ -164,6 +173,40 @@ const SPECS: Spec[] = [
       return orders;
     },
   },
+  {
+    key: 'piPaid',
+    label: 'PI paid',
+    api: 'payment_intents',
+    scenario: () =>
+      'PaymentIntents: create+confirm the PaymentIntent → customer authorizes (payment_intent.succeeded, then ' +
+      'charge.succeeded; Stripe captures, no charge call by us) → paid',
+    terminal: 'paid',
+    drive: (d, n) => createMany(d, n, 'payment_intents', intentControl(d, 'authorize')),
+  },
+  {
+    key: 'piDeclined',
+    label: 'PI declined',
+    api: 'payment_intents',
+    scenario: () =>
+      'PaymentIntents: create+confirm → customer declines (payment_intent.payment_failed) → failed, and the worker ' +
+      'cancels the PaymentIntent (then payment_intent.canceled arrives)',
+    terminal: 'failed',
+    drive: (d, n) => createMany(d, n, 'payment_intents', intentControl(d, 'fail')),
+  },
+  {
+    key: 'piAbandoned',
+    label: 'PI abandoned',
+    api: 'payment_intents',
+    scenario: (s) =>
+      `PaymentIntents: create+confirm → nobody pays; clock +PAYMENT_EXPIRY_SECONDS (${s.payment.expirySeconds} s) + 1 s: ` +
+      'the <id>-pending timer fires, the worker cancels the PaymentIntent → canceled (then payment_intent.canceled arrives)',
+    terminal: 'canceled',
+    async drive(d, n) {
+      const orders = await createMany(d, n, 'payment_intents');
+      await d.sandbox.advanceClock(d.sandbox.payment.expirySeconds + 1);
+      return orders;
+    },
+  },
 ];
 
 const sum = (tallies: Record<string, Tally>, keys: string[], field: keyof Tally) =>
@@ -178,6 +221,7 @@ function perOrderOf(
     records: number;
     failed: number;
     fired: number;
+    stripe: StripeRequestsWindow;
   },
 ): PerOrderCounts {
   const keys = Object.keys(tallies);
@@ -217,6 +261,12 @@ function perOrderOf(
     },
     lambda: { api: 1, ingress: per(d.deliveries.length), worker: per(d.invocations) },
     webhooks: Object.fromEntries(Object.entries(webhooks).map(([k, v]) => [k, per(v)])),
+    stripe: {
+      sent: per(Object.values(d.stripe.sent).reduce((a, b) => a + b, 0)),
+      received: per(Object.values(d.stripe.received).reduce((a, b) => a + b, 0)),
+      sentByEndpoint: Object.fromEntries(Object.entries(d.stripe.sent).map(([k, v]) => [k, per(v)])),
+      receivedByEndpoint: Object.fromEntries(Object.entries(d.stripe.received).map(([k, v]) => [k, per(v)])),
+    },
   };
 }
 
@@ -224,14 +274,32 @@ export async function runLifecycles(
   sandbox: Sandbox,
   driver: SandboxDriver,
   counter: RequestCounter,
-  n = ORDERS_PER_LIFECYCLE,
+  { orders: n = ORDERS_PER_LIFECYCLE, only }: { orders?: number; only?: readonly LifecycleKey[] } = {},
+): Promise<LifecycleCounts[]> {
+  if (!sandbox.sim) throw new Error('the lifecycles need the Stripe simulator');
+  const stripe = new StripeRequestCounter(sandbox.sim);
+  try {
+    return await runAll(sandbox, driver, counter, stripe, n, only);
+  } finally {
+    stripe.close();
+  }
+}
+
+async function runAll(
+  sandbox: Sandbox,
+  driver: SandboxDriver,
+  counter: RequestCounter,
+  stripe: StripeRequestCounter,
+  n: number,
+  only: readonly LifecycleKey[] | undefined,
 ): Promise<LifecycleCounts[]> {
   const out: LifecycleCounts[] = [];
   const quiet = () => driver.quiesce(() => counter.total());
   await quiet();
-  for (const spec of SPECS) {
+  for (const spec of SPECS.filter((x) => only === undefined || only.includes(x.key))) {
     progress(`3/4 requests per lifecycle: ${spec.label}, ${n} orders…`);
     const started = Date.now();
+    const stripeMark = stripe.mark();
     const deliveriesBefore = sandbox.sim?.deliveries().length ?? 0;
     const statsBefore = sandbox.events.stats();
     const firedBefore = sandbox.schedules.fired();
@@ -253,6 +321,7 @@ export async function runLifecycles(
       records: stats.records - statsBefore.records,
       failed: stats.failed - statsBefore.failed,
       fired: sandbox.schedules.fired() - firedBefore,
+      stripe: stripe.since(stripeMark),
     });
 
     // One customer status poll per order, at the terminal state, in a bucket of its own.
@@ -266,7 +335,8 @@ export async function runLifecycles(
     out.push({
       key: spec.key,
       label: spec.label,
-      scenario: spec.scenario,
+      api: spec.api,
+      scenario: spec.scenario(sandbox),
       orders: n,
       terminal: spec.terminal,
       perOrder,

@@ -19,18 +19,18 @@ export interface Machine {
   loadAverage: { start: number; end: number };
 }
 
+/** A section not run (`npm run bench -- --only …`) is absent, and left out of the table. */
 export interface ReportInput {
   machine: Machine;
-  cold: ColdStartResult;
-  warm: WarmIngressResult;
-  counts: LifecycleCounts[];
-  costs: LifecycleCost[];
-  e2e: E2eResult;
+  cold?: ColdStartResult | undefined;
+  warm?: WarmIngressResult | undefined;
+  counts?: LifecycleCounts[] | undefined;
+  costs?: LifecycleCost[] | undefined;
+  e2e?: E2eResult | undefined;
   runSeconds: number;
   jsonPath: string;
 }
 
-const COLUMNS = 7;
 const verdict = (met: boolean) => (met ? 'met ✓' : 'MISSED ✗');
 const marks = (values: boolean[]) => values.map((v) => (v ? '✓' : '✗')).join(' ');
 const ms = (v: number) => `${v.toFixed(1)} ms`;
@@ -42,8 +42,9 @@ const bold = (s: string) => `**${s}**`;
 const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)}`;
 
 function render(rows: string[][]): string {
-  const padded = rows.map((r) => [...r, ...Array<string>(Math.max(0, COLUMNS - r.length)).fill('')]);
-  const widths = Array.from({ length: COLUMNS }, (_, i) => Math.max(3, ...padded.map((r) => (r[i] ?? '').length)));
+  const columns = Math.max(...rows.map((r) => r.length));
+  const padded = rows.map((r) => [...r, ...Array<string>(Math.max(0, columns - r.length)).fill('')]);
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(3, ...padded.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 3)).join(' | ')} |`;
   const [head, ...body] = padded;
   return [line(head ?? []), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
@@ -58,10 +59,47 @@ const COLD_LABELS: Record<string, string> = {
   'naive-ingress': 'naive ingress (stripe-node)',
 };
 
+/** Stripe endpoints, short: `payment_intents.cancel` → `pi.cancel`. */
+const SHORT_RESOURCE: Record<string, string> = {
+  payment_intents: 'pi',
+  sources: 'src',
+  charges: 'ch',
+  refunds: 're',
+  payment_methods: 'pm',
+};
+const shortEndpoint = (e: string) => {
+  const [resource = '', method = ''] = e.split('.');
+  return `${SHORT_RESOURCE[resource] ?? resource}.${method}`;
+};
+
+const STRIPE_REQUESTS_NOTE = `¹⁰ Stripe API requests the handlers' stripe-node client sent to the simulator's /v1 (seen on Node's http.client.request.start diagnostics channel: stripe-node's retries and calls failed by an injected fault included), ÷ orders; "reached" = the simulator's own record (StripeSim.requests()) where it differs: an injected fault fails a call before its route. Stripe does not bill API requests: the row counts round trips to Stripe, not dollars.`;
+
 export function renderReport(r: ReportInput): string {
   const { machine: m, cold, warm, counts, costs, e2e } = r;
   const rows: string[][] = [[`bench · ${m.cpu} · ${m.cores} cores · Node ${m.node}`]];
+  if (cold) coldRows(rows, cold);
+  if (warm) warmRows(rows, warm);
+  if (counts && costs) lifecycleRows(rows, counts, costs);
+  if (e2e) e2eRows(rows, e2e);
 
+  const notes = [
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node} · load average (1 min) ${m.loadAverage.start.toFixed(2)} at start, ${m.loadAverage.end.toFixed(2)} at end · run ${r.runSeconds.toFixed(0)} s · all numbers and assumptions: ${r.jsonPath}`,
+    ...(cold ? coldNotes(cold) : []),
+    ...(warm
+      ? [`² ${warm.method} INFO = the deployed log level (one JSON log line per webhook, to /dev/null here).`]
+      : []),
+    ...(counts && costs ? lifecycleNotes(counts, costs) : []),
+    ...(e2e
+      ? [
+          `⁹ ${e2e.method} Everything on this machine (moto, the simulator, all handlers in one Node process): sandbox latencies, not AWS's.`,
+        ]
+      : []),
+    ...(counts ? [STRIPE_REQUESTS_NOTE] : []),
+  ];
+  return `${render(rows)}\n\n${notes.join('\n')}\n`;
+}
+
+function coldRows(rows: string[][], cold: ColdStartResult): void {
   rows.push([
     bold('1 · Cold start¹'),
     bold('deployed (sdk ext.)'),
@@ -82,7 +120,9 @@ export function renderReport(r: ReportInput): string {
       row.name === 'ingress' ? verdict(cold.met) : '',
     ]);
   }
+}
 
+function warmRows(rows: string[][], warm: WarmIngressResult): void {
   rows.push([
     bold('2 · Warm ingress, 1 core²'),
     bold('webhooks/s'),
@@ -103,7 +143,9 @@ export function renderReport(r: ReportInput): string {
       verdict(run.perSecond >= warm.target),
     ]);
   }
+}
 
+function lifecycleRows(rows: string[][], counts: LifecycleCounts[], costs: LifecycleCost[]): void {
   const cost = (c: LifecycleCounts) => costs.find((x) => x.key === c.key) as LifecycleCost;
   const each = (f: (c: LifecycleCounts, k: LifecycleCost) => string) => counts.map((c) => f(c, cost(c)));
   const p = (c: LifecycleCounts) => c.perOrder;
@@ -161,6 +203,24 @@ export function renderReport(r: ReportInput): string {
     ...each((c) => num(p(c).lambda.api + p(c).lambda.ingress)),
     'create + webhooks (polls: StatusUrl)',
   ]);
+  rows.push([
+    'Stripe API requests',
+    ...each((c) =>
+      p(c).stripe.sent === p(c).stripe.received
+        ? num(p(c).stripe.sent)
+        : `${num(p(c).stripe.sent)} (${num(p(c).stripe.received)} reached)`,
+    ),
+    'sent by the handlers¹⁰',
+  ]);
+  rows.push([
+    '  by call',
+    ...each((c) =>
+      Object.entries(p(c).stripe.sentByEndpoint)
+        .map(([e, v]) => `${shortEndpoint(e)} ${num(v)}`)
+        .join(' · '),
+    ),
+    'pi / src / ch = PaymentIntents / Sources / Charges',
+  ]);
 
   rows.push([bold('$ per 1,000 orders⁷'), ...counts.map((c) => bold(c.label)), bold('target')]);
   rows.push(['API Gateway', ...each((_c, k) => usd(k.ours.apiGateway))]);
@@ -207,7 +267,9 @@ export function renderReport(r: ReportInput): string {
     'orchestration: ours vs SFN⁸',
     ...each((_c, k) => `${usd(k.oursOrchestration)} vs ${usd(k.stepFunctionsOrchestration)}`),
   ]);
+}
 
+function e2eRows(rows: string[][], e2e: E2eResult): void {
   rows.push([
     bold(`4 · Sandbox e2e, ${e2e.orders} orders⁹`),
     bold('p50'),
@@ -227,8 +289,9 @@ export function renderReport(r: ReportInput): string {
   rows.push(e('chargeable sent → `paid` read', e2e.fromDeliveryToPaidPoll));
   rows.push(e('authorize returned → `paid` read', e2e.fromAuthorizeToPaidPoll));
   rows.push(e('chargeable sent → order.paid put', e2e.fromDeliveryToPaidEvent));
+}
 
-  const happy = costs.find((c) => c.key === 'happy');
+function coldNotes(cold: ColdStartResult): string[] {
   const row = (name: string) => cold.rows.find((x) => x.name === name);
   const delta = (name: string) => {
     const a = row(name);
@@ -237,17 +300,20 @@ export function renderReport(r: ReportInput): string {
       ? `${name} ${signed(a.importMs.p50 - f.importMs.p50)} ms import, ${signed(a.firstInvokeMs.p50 - f.firstInvokeMs.p50)} ms first request`
       : '';
   };
-  const notes = [
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node} · load average (1 min) ${m.loadAverage.start.toFixed(2)} at start, ${m.loadAverage.end.toFixed(2)} at end · run ${r.runSeconds.toFixed(0)} s · all numbers and assumptions: ${r.jsonPath}`,
+  return [
     `¹ ${cold.method} Bundled as the stack does (esbuild ESM, minified, target node22, require banner); "deployed" = @aws-sdk/* external (what Lambda gets; its runtime provides the SDK), "run here" = @aws-sdk/* bundled IN and tree-shaken. "deployed form" = the deployed bundle run with @aws-sdk/* loaded from the project's node_modules, as Lambda loads it from its runtime, against the floor's deployed bundle: only this form shows an SDK client a bundle imports without using. The target applies to both forms. Node's own boot is ${ms(cold.nodeBootMs)} of each (an empty module). Over the floor (p50s of \`await import(bundle)\` and of the first request alone): ${delta('ingress')}; ${delta('naive-ingress')}.`,
-    `² ${warm.method} INFO = the deployed log level (one JSON log line per webhook, to /dev/null here).`,
-    `³ From a sandbox run (moto + the Stripe simulator), ÷ orders: a middleware on the handlers' SDK clients counts commands; ingress invocations = webhook deliveries, worker = the poller's batches, timers = schedules fired (Scheduler → SQS). ${counts.map((c) => `${c.label}: ${c.scenario}.`).join(' ')}`,
+  ];
+}
+
+function lifecycleNotes(counts: LifecycleCounts[], costs: LifecycleCost[]): string[] {
+  const happy = costs.find((c) => c.key === 'happy');
+  const polling = counts.map((c) => `${ASSUMPTIONS.pollingSeconds[c.key]} s ${c.label}`).join(', ');
+  return [
+    `³ From a sandbox run (moto + the Stripe simulator), ÷ orders: a middleware on the handlers' SDK clients counts commands; ingress invocations = webhook deliveries, worker = the poller's batches, timers = schedules fired (Scheduler → SQS). The first ${counts.filter((c) => c.api === 'sources').length} columns are orders on the legacy Sources API (\`stripeApi: 'sources'\`), the "PI" ones on PaymentIntents (\`stripeApi: 'payment_intents'\`, the default). ${counts.map((c) => `${c.label}: ${c.scenario}.`).join(' ')}`,
     '⁴ moto answers a constant ConsumedCapacity, so RRU/WRU are computed from item sizes: 1 WRU per KB of the larger of old/new item (×2 in a transaction: POST /orders writes the order + its idempotency record in one), + each GSI entry written (byDay and bySourceId are KEYS_ONLY: once, on create); 1 RRU per 4 KB strongly consistent GetItem, 0.5 eventually consistent (GSI Query).',
     `⁵ Lambda's SQS event source: one ReceiveMessage per batch (as the sandbox's poller formed them; busy queues give fuller batches, down to msgs/10) + one DeleteMessageBatch per batch with a success; its idle long polling is a fixed monthly cost, not per order (left out).`,
-    `⁶ ASSUMED: the customer's browser polls GET /orders/{id}/status every ${ASSUMPTIONS.pollIntervalSeconds} s from creation until terminal: ${ASSUMPTIONS.pollingSeconds.happy} s happy path, ${ASSUMPTIONS.pollingSeconds.declined} s declined, capped at ${ASSUMPTIONS.pollingSeconds.pendingExpiry / 60} min (a browser gives up) for pending expiry and deadline missed. Each poll = 1 invocation of the status function through its URL (StatusUrl: no API Gateway request; ${ASSUMPTIONS.lambdaMemoryMb.status} MB, ASSUMED ${ASSUMPTIONS.statusDurationMs} ms) + 1 GetItem (measured at the terminal state: ${counts.map((c) => `${num(c.statusPoll.rru)} RRU`).join(', ')}).`,
+    `⁶ ASSUMED: the customer's browser polls GET /orders/{id}/status every ${ASSUMPTIONS.pollIntervalSeconds} s from creation until terminal, capped at ${Math.max(...Object.values(ASSUMPTIONS.pollingSeconds)) / 60} min (a browser gives up): ${polling}. Each poll = 1 invocation of the status function through its URL (StatusUrl: no API Gateway request; ${ASSUMPTIONS.lambdaMemoryMb.status} MB, ASSUMED ${ASSUMPTIONS.statusDurationMs} ms) + 1 GetItem (measured at the terminal state: ${counts.map((c) => `${num(c.statusPoll.rru)} RRU`).join(', ')}).`,
     `⁷ us-east-1, free tiers ignored. Lambda $${PRICES.lambda.perMillionRequests}/M requests + $${PRICES.lambda.perGbSecondArm64}/GB-s arm64 (${PRICES.lambda.source}) with ASSUMED ${ASSUMPTIONS.lambdaDurationMs} ms per invocation and the stack's memory (api ${ASSUMPTIONS.lambdaMemoryMb.api}, ingress ${ASSUMPTIONS.lambdaMemoryMb.ingress}, worker ${ASSUMPTIONS.lambdaMemoryMb.worker} MB); API Gateway REST $${PRICES.apiGatewayRest.perMillionRequests}/M for the storefront calls and HTTP API $${PRICES.apiGatewayHttp.perMillionRequests}/M for the webhooks (${PRICES.apiGatewayRest.source}); SQS FIFO $${PRICES.sqsFifo.perMillionRequests}/M requests, 64 KB chunks (${PRICES.sqsFifo.source}); DynamoDB $${PRICES.dynamodbOnDemand.perMillionWriteRequestUnits}/M WRU + $${PRICES.dynamodbOnDemand.perMillionReadRequestUnits}/M RRU (${PRICES.dynamodbOnDemand.source}); EventBridge Scheduler $${PRICES.eventBridgeScheduler.perMillionInvocations}/M invocations — creates/deletes are API calls, not billed as invocations — and custom events $${PRICES.eventBridgeCustomEvents.perMillionEvents}/M (${PRICES.eventBridgeCustomEvents.source}).${happy && happy.ours.total >= COST_TARGETS.totalPer1000 ? ` The < ${usd(COST_TARGETS.totalPer1000)} target is MISSED: ${happy.dominant.line} dominates (${(happy.dominant.share * 100).toFixed(0)}% of the happy path).` : ''} "polls via the REST route" = the same polls through API Gateway REST + ApiFunction (${PRICES.apiGatewayRest.perMillionRequests}/M + ${ASSUMPTIONS.lambdaDurationMs} ms at ${ASSUMPTIONS.lambdaMemoryMb.api} MB each), in both designs for the ratio.`,
-    `⁸ The same lifecycles as a Step Functions Standard workflow (state lists in scripts/bench/cost.ts, STEP_FUNCTIONS_STATES): a task-token wait for the customer (the ingress calls SendTaskSuccess/Failure), DynamoDB and EventBridge as direct integrations, Stripe calls as Lambda tasks; $${PRICES.stepFunctionsStandard.perThousandStateTransitions} per 1,000 state transitions (${PRICES.stepFunctionsStandard.source}). It needs no SQS, Scheduler or worker; API Gateway (with the same polling), the API and ingress functions, DynamoDB and EventBridge are taken as equal to ours. "orchestration" = ours: SQS + Scheduler + worker invocations vs SFN: transitions + Lambda tasks.`,
-    `⁹ ${e2e.method} Everything on this machine (moto, the simulator, all handlers in one Node process): sandbox latencies, not AWS's.`,
+    `⁸ The same lifecycles as a Step Functions Standard workflow (state lists and reasoning in scripts/bench/cost.ts, STEP_FUNCTIONS_STATES): a task-token wait for the customer (the ingress calls SendTaskSuccess/Failure; the wait's timeout is the expiry), DynamoDB and EventBridge as direct integrations, Stripe calls as Lambda tasks; on PaymentIntents Stripe captures (no Charge task) and a failed or expired payment cancels the PaymentIntent (one Lambda task); $${PRICES.stepFunctionsStandard.perThousandStateTransitions} per 1,000 state transitions (${PRICES.stepFunctionsStandard.source}). It needs no SQS, Scheduler or worker; API Gateway (with the same polling), the API and ingress functions, DynamoDB and EventBridge are taken as equal to ours. "orchestration" = ours: SQS + Scheduler + worker invocations vs SFN: transitions + Lambda tasks.`,
   ];
-  return `${render(rows)}\n\n${notes.join('\n')}\n`;
 }

@@ -10,13 +10,36 @@ import { TABLE_SCHEMA } from '../../lambdas/adapters/dynamodb/schema.js';
 import type { Sandbox } from '../sandbox/start.js';
 import { progress, sleep } from './stats.js';
 
+export type StripeApi = 'sources' | 'payment_intents';
+
+/** An order as POST /orders answered it: its id, the customer's secret and its Stripe object. */
 export interface CreatedOrder {
   id: string;
   clientSecret: string;
+  api: StripeApi;
+  /** The source (Sources) or the PaymentIntent (PaymentIntents) the order pays with. */
+  paymentObjectId: string;
+}
+
+export interface SourceOrder extends CreatedOrder {
+  api: 'sources';
   sourceId: string;
 }
 
-export const ORDER_BODY = { amount: 1099, currency: 'usd', paymentMethod: 'wechat' } as const;
+export interface IntentOrder extends CreatedOrder {
+  api: 'payment_intents';
+  paymentIntentId: string;
+}
+
+/** A WeChat Pay order (on PaymentIntents: the web client, a QR code), on the Stripe API given. */
+export const orderBody = (stripeApi: StripeApi) =>
+  ({ amount: 1099, currency: 'usd', paymentMethod: 'wechat', stripeApi }) as const;
+
+interface CreateOrderAnswer {
+  id: string;
+  clientSecret: string;
+  payment: { api: 'sources'; sourceId: string } | { api: 'payment_intents'; paymentIntentId: string };
+}
 
 export class SandboxDriver {
   /** Not instrumented: the bench's own reads are not the system's requests. */
@@ -29,22 +52,43 @@ export class SandboxDriver {
   /** 503 answers to POST /orders that were retried (with the same Idempotency-Key, as the API asks). */
   createRetries = 0;
 
-  /** POST /orders as a storefront does, with an Idempotency-Key (Stripe's convention); retries a 503. */
-  async createOrder(): Promise<CreatedOrder> {
+  /**
+   * POST /orders as a storefront does, naming the Stripe API explicitly (the deployment's
+   * default is PaymentIntents), with an Idempotency-Key (Stripe's convention); retries a 503.
+   */
+  async createOrder(stripeApi: StripeApi): Promise<CreatedOrder> {
     const key = `bench-${randomUUID()}`;
     for (let attempt = 1; ; attempt++) {
       const res = await fetch(`${this.sandbox.url}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': this.sandbox.apiKey, 'idempotency-key': key },
-        body: JSON.stringify(ORDER_BODY),
+        body: JSON.stringify(orderBody(stripeApi)),
       });
-      const body = (await res.json()) as { id: string; clientSecret: string; payment: { sourceId: string } };
-      if (res.status === 201) return { id: body.id, clientSecret: body.clientSecret, sourceId: body.payment.sourceId };
+      const body = (await res.json()) as CreateOrderAnswer;
+      if (res.status === 201) {
+        if (body.payment.api !== stripeApi) {
+          throw new Error(`POST /orders asked for ${stripeApi}, got ${JSON.stringify(body.payment)}`);
+        }
+        const paymentObjectId = body.payment.api === 'sources' ? body.payment.sourceId : body.payment.paymentIntentId;
+        return { id: body.id, clientSecret: body.clientSecret, api: body.payment.api, paymentObjectId };
+      }
       if (res.status !== 503 || attempt >= 4) throw new Error(`POST /orders → ${res.status} ${JSON.stringify(body)}`);
       this.createRetries += 1;
       progress(`POST /orders answered 503 (a sandbox dependency was briefly unavailable); retrying with the same key`);
       await sleep(250 * attempt);
     }
+  }
+
+  /** An order on the legacy Sources API (`stripeApi: 'sources'`). */
+  async createSourceOrder(): Promise<SourceOrder> {
+    const o = await this.createOrder('sources');
+    return { ...o, api: 'sources', sourceId: o.paymentObjectId };
+  }
+
+  /** An order on the PaymentIntents API (`stripeApi: 'payment_intents'`). */
+  async createIntentOrder(): Promise<IntentOrder> {
+    const o = await this.createOrder('payment_intents');
+    return { ...o, api: 'payment_intents', paymentIntentId: o.paymentObjectId };
   }
 
   /** GET /orders/{id} with the API key; the status, or undefined when not 200. */
@@ -64,7 +108,7 @@ export class SandboxDriver {
     return body.status ?? '';
   }
 
-  /** A Stripe simulator control, e.g. `POST /_sim/sources/src_…/authorize`. */
+  /** A Stripe simulator control, e.g. `POST /_sim/sources/src_…/authorize` or `/_sim/payment_intents/pi_…/fail`. */
   async sim(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     const res = await fetch(`${this.sandbox.simUrl}${path}`, {
       method,

@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { bundleHandler, bundleRunner } from './bundles.js';
 import { median, progress, round } from './stats.js';
+import { DEFAULT_WEBHOOK_FIXTURE } from './stripe-fixtures.js';
 
 export const WARM_TARGET_PER_SECOND = 10_000;
 const WARMUP_MS = 1500;
@@ -121,7 +122,7 @@ export async function runWarmIngress(): Promise<WarmIngressResult> {
     method:
       `handleWebhook(deps, event) from the ingress bundle in one process${pinned ? ' pinned to one core (taskset -c 0)' : ''}, ` +
       `one request at a time, real HMAC-SHA256 verification, deps.queue.enqueue = async () => {}; ${DISTINCT_EVENTS.toLocaleString('en-US')} ` +
-      `pre-built signed source.chargeable events (${bodyBytes} B each) with distinct ids, cycled; ${WARMUP_MS} ms warm-up, then ` +
+      `pre-built signed ${DEFAULT_WEBHOOK_FIXTURE} events (${bodyBytes} B each) with distinct ids, cycled; ${WARMUP_MS} ms warm-up, then ` +
       `${WINDOWS} windows of ${MEASURE_MS / 1000} s: rate = the median window, p50/p99 over all ${WINDOWS * (MEASURE_MS / 1000)} s.`,
   };
 }
