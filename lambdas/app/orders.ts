@@ -72,6 +72,7 @@ export async function createOrder(
   };
   let payment: PaymentInfo;
   let livemode: boolean;
+  let qrImage: string | undefined;
   if (api === 'payment_intents') {
     const pi = await deps.gateway.createPaymentIntent({
       ...common,
@@ -82,7 +83,12 @@ export async function createOrder(
         : {}),
       idempotencyKey: paymentIntentKey(orderId),
     });
-    payment = pi.payment;
+    // The QR code's PNG is answered once, not stored: gzip cannot shrink it, and it would take
+    // the order item past 1 KB, doubling the cost of every write of the order. A storefront that
+    // needs it later encodes `qrCodeData` (or opens `hostedInstructionsUrl`).
+    const { qrCodeImageDataUrl, ...stored } = pi.payment;
+    payment = stored;
+    qrImage = qrCodeImageDataUrl;
     livemode = pi.livemode;
   } else {
     const source = await deps.gateway.createSource({
@@ -141,6 +147,9 @@ export async function createOrder(
     throw e;
   }
   await runEffects(deps, d.order, d.effects);
+  if (qrImage !== undefined && d.order.payment.api === 'payment_intents') {
+    return { order: { ...d.order, payment: { ...d.order.payment, qrCodeImageDataUrl: qrImage } }, replayed: false };
+  }
   return { order: d.order, replayed: false };
 }
 

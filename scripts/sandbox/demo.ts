@@ -86,7 +86,11 @@ const SECURITY_HEADERS = {
   'Cache-Control': 'no-store',
 } as const;
 
-/** The QR route encodes only what a payment page can be: an http(s) URL, at most 2 KB. */
+/**
+ * The QR route encodes only what a payment QR code can be: an http(s) URL (the simulator's page,
+ * a source's qr_code_url) or WeChat Pay's own `weixin://` link (a PaymentIntent's
+ * `wechat_pay_display_qr_code.data` from real Stripe), at most 2 KB.
+ */
 const MAX_QR_DATA_BYTES = 2048;
 const MAX_BODY_BYTES = 16 * 1024;
 const STATEMENT_DESCRIPTOR = 'SANDBOX DEMO';
@@ -135,12 +139,12 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
   return Buffer.concat(chunks);
 }
 
-/** An http(s) URL of at most MAX_QR_DATA_BYTES, or undefined. */
+/** An http(s) or weixin: URL of at most MAX_QR_DATA_BYTES, or undefined. */
 function qrData(data: string | null): string | undefined {
   if (data === null || data === '' || Buffer.byteLength(data) > MAX_QR_DATA_BYTES) return undefined;
   try {
     const u = new URL(data);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? data : undefined;
+    return u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'weixin:' ? data : undefined;
   } catch {
     return undefined;
   }
@@ -263,7 +267,12 @@ async function operatorJson(res: ServerResponse, ctx: DemoContext): Promise<void
 async function qrRoute(res: ServerResponse, url: URL): Promise<void> {
   const data = qrData(url.searchParams.get('data'));
   if (data === undefined) {
-    return fail(res, 400, 'INVALID_QR_DATA', `data must be an http(s) URL of at most ${MAX_QR_DATA_BYTES} bytes.`);
+    return fail(
+      res,
+      400,
+      'INVALID_QR_DATA',
+      `data must be an http(s) or weixin:// URL of at most ${MAX_QR_DATA_BYTES} bytes.`,
+    );
   }
   send(res, 200, 'image/svg+xml; charset=utf-8', await qrSvg(data), {
     'Content-Security-Policy': "default-src 'none'",

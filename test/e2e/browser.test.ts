@@ -321,10 +321,10 @@ describe('demo storefront in Chromium', () => {
     await shot(page, 'pi-alipay-3-returned-paid');
   });
 
-  it('PaymentIntents · WeChat Pay with real Stripe’s weixin:// data: the page shows Stripe’s PNG instead', async () => {
+  it('PaymentIntents · WeChat Pay with real Stripe’s weixin:// data: the page draws that link as the QR code', async () => {
     const { page } = await newCustomer();
-    // Stripe's own QR data is a weixin:// URL, which the demo's QR route refuses (http(s) only):
-    // the page falls back to the PaymentIntent's image_data_url. The demo back end is stubbed here.
+    // Stripe's own QR data is a weixin:// URL: the demo's QR route encodes it (the PNG of the
+    // create answer is not stored, so polling could not show it again). The demo back end is stubbed here.
     const data = 'weixin://wxpay/bizpayurl?pr=sandboxTest';
     const png = await QRCode.toDataURL(data, { errorCorrectionLevel: 'M', margin: 2 });
     const hosted = 'https://pay.stripe.com/qr/instructions/test_sandbox';
@@ -352,7 +352,7 @@ describe('demo storefront in Chromium', () => {
     await choose(page, 'wechat', 1000, 'usd', 'payment_intents');
     await page.click('#pay');
     await page.waitForSelector('#qr', { state: 'visible' });
-    expect(await page.getAttribute('#qr', 'src')).toBe(png);
+    expect(await page.getAttribute('#qr', 'src')).toBe(`/demo/qr.svg?data=${encodeURIComponent(data)}`);
     await page.waitForFunction(() => (document.getElementById('qr') as HTMLImageElement | null)?.naturalWidth);
     // Nothing a desktop tester could open; Stripe's hosted page is offered instead.
     expect(await page.isHidden('#qr-link')).toBe(true);
@@ -547,14 +547,17 @@ describe('demo back end (no browser)', () => {
     }
   });
 
-  it('QR route: SVG for http(s) URLs up to 2 KB only; operator JSON without secrets; other paths are not its', async () => {
+  it('QR route: SVG for http(s) and weixin:// URLs up to 2 KB only; operator JSON without secrets; other paths are not its', async () => {
     const h = await harness(() => ({ status: 200, body: { orders: [ORDER] } }));
     try {
       const qr = await fetch(`${h.url}/demo/qr.svg?data=${encodeURIComponent('https://example.com/pay?x=1')}`);
       expect(qr.status).toBe(200);
       expect(qr.headers.get('content-type')).toContain('image/svg+xml');
       expect(await qr.text()).toBe(await qrSvg('https://example.com/pay?x=1'));
-      for (const data of ['javascript:alert(1)', 'weixin://wxpay/x', '', `https://example.com/${'a'.repeat(2048)}`]) {
+      const weixin = await fetch(`${h.url}/demo/qr.svg?data=${encodeURIComponent('weixin://wxpay/bizpayurl?pr=x')}`);
+      expect(weixin.status).toBe(200);
+      expect(await weixin.text()).toBe(await qrSvg('weixin://wxpay/bizpayurl?pr=x'));
+      for (const data of ['javascript:alert(1)', 'data:text/html,x', '', `https://example.com/${'a'.repeat(2048)}`]) {
         expect((await fetch(`${h.url}/demo/qr.svg?data=${encodeURIComponent(data)}`)).status).toBe(400);
       }
       const ops = await fetch(`${h.url}/demo/operator.json`);

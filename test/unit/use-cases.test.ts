@@ -97,7 +97,10 @@ describe('createOrder', () => {
     const w = makeWorld();
     const first = await createOrder(w.deps, WECHAT, 'key-1');
     const again = await createOrder(w.deps, { ...WECHAT }, 'key-1');
-    expect(again).toEqual({ order: first.order, replayed: true });
+    const { qrCodeImageDataUrl: _png, ...payment } = first.order.payment as typeof first.order.payment & {
+      qrCodeImageDataUrl?: string;
+    };
+    expect(again).toEqual({ order: { ...first.order, payment }, replayed: true });
     expect(w.gateway.sources.size).toBe(1);
     await expect(createOrder(w.deps, { ...WECHAT, amount: 2000 }, 'key-1')).rejects.toMatchObject({
       code: 'IDEMPOTENCY_KEY_REUSED',
@@ -374,6 +377,7 @@ describe('createOrder on the PaymentIntents API', () => {
       paymentIntentId: expect.stringMatching(/^pi_/),
       client: 'web',
       qrCodeData: expect.stringContaining(paymentIntentIdOf(o)),
+      qrCodeImageDataUrl: expect.stringMatching(/^data:image\/png;base64,/),
       hostedInstructionsUrl: expect.any(String),
     });
     expect(calls).toEqual([
@@ -390,8 +394,13 @@ describe('createOrder on the PaymentIntents API', () => {
     ]);
     expect(intentOf(w, o)).toMatchObject({ status: 'requires_action', amount: 1099, currency: 'usd', orderId: o.id });
     expect(w.gateway.sources.size).toBe(0);
-    expect(await w.store.get(o.id)).toEqual(o);
-    expect(await w.store.getByPaymentId(paymentIntentIdOf(o))).toEqual(o);
+    // Stored without the QR code's PNG (answered once: see the PNG test below).
+    const { qrCodeImageDataUrl: _png, ...storedPayment } = o.payment as typeof o.payment & {
+      qrCodeImageDataUrl?: string;
+    };
+    const stored = { ...o, payment: storedPayment };
+    expect(await w.store.get(o.id)).toEqual(stored);
+    expect(await w.store.getByPaymentId(paymentIntentIdOf(o))).toEqual(stored);
     // The expiry timer: <id>-pending at createdAt + paymentExpirySeconds.
     const expiry = new Date(new Date(o.createdAt).getTime() + 900_000);
     expect(o.pendingExpiresAt).toBe(expiry.toISOString());
@@ -492,13 +501,26 @@ describe('createOrder on the PaymentIntents API', () => {
     const first = await createOrder(w.deps, WECHAT, 'key-pi');
     w.deps.settings.paymentApi = 'sources';
     const again = await createOrder(w.deps, WECHAT, 'key-pi');
-    expect(again).toEqual({ order: first.order, replayed: true });
+    const { qrCodeImageDataUrl: _png, ...payment } = first.order.payment as typeof first.order.payment & {
+      qrCodeImageDataUrl?: string;
+    };
+    expect(again).toEqual({ order: { ...first.order, payment }, replayed: true });
     expect(w.gateway.paymentIntents.size).toBe(1);
     expect(w.gateway.sources.size).toBe(0);
     await expect(createOrder(w.deps, { ...WECHAT, stripeApi: 'sources' }, 'key-pi')).rejects.toMatchObject({
       code: 'IDEMPOTENCY_KEY_REUSED',
     });
   });
+  it('the QR code’s PNG is in the create answer only: the stored order (and a replay) carry qrCodeData', async () => {
+    const w = makeWorld({ paymentApi: 'payment_intents' });
+    const created = await createOrder(w.deps, WECHAT, 'key-png');
+    expect(created.order.payment).toMatchObject({ qrCodeImageDataUrl: expect.stringMatching(/^data:image\/png/) });
+    const stored = await getOrder(w.deps, created.order.id);
+    expect(stored.payment).not.toHaveProperty('qrCodeImageDataUrl');
+    expect(stored.payment).toMatchObject({ qrCodeData: expect.stringMatching(/^weixin:/) });
+    expect((await createOrder(w.deps, WECHAT, 'key-png')).order.payment).not.toHaveProperty('qrCodeImageDataUrl');
+  });
+
   it('two concurrent creates with one Idempotency-Key: one order, and the loser’s PaymentIntent is canceled', async () => {
     const w = makeWorld({ paymentApi: 'payment_intents' });
     const [a, b] = await Promise.all([

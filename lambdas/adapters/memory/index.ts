@@ -256,6 +256,7 @@ export class MemoryPaymentGateway implements PaymentGateway {
                 paymentIntentId: id,
                 client: input.client ?? 'web',
                 qrCodeData: `weixin://wxpay/bizpayurl?pr=${id}`,
+                qrCodeImageDataUrl: 'data:image/png;base64,iVBORw0KGgo=',
                 hostedInstructionsUrl: `https://sim.example/wechat/${id}`,
               }
             : { api: 'payment_intents' as const, paymentIntentId: id, redirectUrl: `https://sim.example/alipay/${id}` },

@@ -192,9 +192,9 @@ function showOrder(order) {
 /**
  * The WeChat Pay QR code: `image` for the <img>, `target` what it encodes when that is a page a
  * desktop tester can open, `hosted` Stripe's page showing the code (PaymentIntents).
- * Sources: `qrCodeUrl`. PaymentIntents: `qrCodeData`, drawn by the demo's own QR route when it is
- * an http(s) URL (the simulator's page), else Stripe's PNG (`qrCodeImageDataUrl`), as for the
- * `weixin://` data of real Stripe.
+ * Sources: `qrCodeUrl`. PaymentIntents: `qrCodeData`, drawn by the demo's own QR route — the
+ * simulator's page (an http(s) URL a desktop tester can open) or real Stripe's `weixin://` link —
+ * else Stripe's PNG (`qrCodeImageDataUrl`, in the create answer only).
  */
 function qrOf(payment) {
   if (apiOf(payment) === 'sources') {
@@ -202,7 +202,9 @@ function qrOf(payment) {
     return { image: target && qrRoute(target), target, hosted: undefined };
   }
   const target = httpUrl(payment.qrCodeData);
-  const image = target !== undefined ? qrRoute(target) : pngDataUrl(payment.qrCodeImageDataUrl);
+  const weixin = typeof payment.qrCodeData === 'string' && payment.qrCodeData.startsWith('weixin://');
+  const image =
+    target !== undefined || weixin ? qrRoute(target ?? payment.qrCodeData) : pngDataUrl(payment.qrCodeImageDataUrl);
   return { image, target, hosted: httpUrl(payment.hostedInstructionsUrl) };
 }
 
