@@ -1,5 +1,9 @@
 /** API Gateway proxy responses: JSON, security headers, and the error shape of docs/architecture.md (and docs/openapi.json). */
 import type { APIGatewayProxyResult } from 'aws-lambda';
+// Types only: the status function imports this module and loads no zod.
+import type { ApiErrorCode, ErrorBody } from './api-schema.js';
+
+export type { ApiErrorCode } from './api-schema.js';
 
 /** https://owasp.org/www-project-secure-headers/ — an API that serves JSON only. */
 export const SECURITY_HEADERS: Record<string, string> = {
@@ -16,15 +20,12 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
-export interface ErrorBody {
-  error: { code: string; message: string; fields?: { field: string; message: string }[] };
-}
-
+/** `{error: {code, message, fields?}}` (ErrorBody in api-schema.ts), with the security headers and `headers`. */
 export function error(
   statusCode: number,
-  code: string,
+  code: ApiErrorCode,
   message: string,
-  fields?: { field: string; message: string }[],
+  fields?: NonNullable<ErrorBody['error']['fields']>,
   headers: Record<string, string> = {},
 ): APIGatewayProxyResult {
   const body: ErrorBody = { error: { code, message, ...(fields && fields.length > 0 ? { fields } : {}) } };

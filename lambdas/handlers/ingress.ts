@@ -17,12 +17,12 @@ import { isOrderId } from '../domain/index.js';
 import { ingressDeps } from '../wiring/ingress.js';
 import { oncePerColdStart } from './cold-start.js';
 import type { IngressDeps } from './deps.js';
-import { error, header, isJsonContentType, json, rawBody } from './http.js';
+import { type ApiErrorCode, error, header, isJsonContentType, json, rawBody } from './http.js';
 import { logger, metrics } from './observability.js';
 
 export type { IngressDeps } from './deps.js';
 
-const reject = (reason: string, status: number, code: string, message: string) => {
+const reject = (reason: string, status: number, code: ApiErrorCode, message: string) => {
   metrics.addMetric('WebhookRejected', MetricUnit.Count, 1);
   logger.warn('webhook rejected', { reason });
   return error(status, code, message);

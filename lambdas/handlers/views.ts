@@ -1,7 +1,12 @@
-/** What the API shows of an order: everything but the outbox; for the customer, less. */
+/**
+ * What the API shows of an order: everything but the outbox; for the customer, less. Typed by the
+ * response schemas docs/openapi.json documents (types only: the status function loads no zod).
+ */
+import type { z } from 'zod';
 import type { Order } from '../domain/index.js';
+import type { OrderView, StatusView } from './api-schema.js';
 
-export const orderView = (o: Order) => {
+export const orderView = (o: Order): z.input<typeof OrderView> => {
   const { outbox: _outbox, ...rest } = o;
   return {
     ...rest,
@@ -15,7 +20,7 @@ export const orderView = (o: Order) => {
   };
 };
 
-export const statusView = (o: Order) => ({
+export const statusView = (o: Order): z.input<typeof StatusView> => ({
   id: o.id,
   status: o.status,
   amount: o.amount,
