@@ -29,11 +29,40 @@ module.exports = {
       to: { path: '^node_modules/(@aws-sdk/|stripe/)' },
     },
     {
-      name: 'lambdas-do-not-import-cdk',
-      comment: 'Lambda code may read the plain resource settings in lib/spec.ts, nothing else of lib/.',
+      name: 'lambdas-do-not-import-lib',
+      comment:
+        'Lambda code never imports the CDK app; the resource settings it shares with lib/ live in lambdas/spec.ts.',
       severity: 'error',
       from: { path: '^lambdas/' },
-      to: { path: '^(node_modules/(aws-cdk-lib|constructs|cdk-nag)/|lib/)', pathNot: '^lib/spec\\.ts$' },
+      to: { path: '^(node_modules/(aws-cdk-lib|constructs|cdk-nag)/|lib/)' },
+    },
+    {
+      name: 'spec-is-plain-data',
+      comment: 'lambdas/spec.ts is read by every layer, lib/ and scripts/: it imports nothing.',
+      severity: 'error',
+      from: { path: '^lambdas/spec\\.ts$' },
+      to: {},
+    },
+    {
+      name: 'handlers-do-not-know-how-they-are-built',
+      comment: 'Handlers take their dependencies; lambdas/wiring builds them and lambdas/entry joins the two.',
+      severity: 'error',
+      from: { path: '^lambdas/handlers/' },
+      to: { path: '^lambdas/(wiring|entry)/' },
+    },
+    {
+      name: 'wiring-is-not-imported-by-the-inner-layers',
+      comment: 'Only entry points (and tools: scripts/, tests) import the wiring; imports run one way.',
+      severity: 'error',
+      from: { path: '^lambdas/', pathNot: '^lambdas/(entry|wiring)/' },
+      to: { path: '^lambdas/(wiring|entry)/' },
+    },
+    {
+      name: 'nothing-imports-entry-points',
+      comment: 'lambdas/entry/* are the functions themselves (CDK `entry`); nothing builds on them.',
+      severity: 'error',
+      from: { pathNot: '^lambdas/entry/' },
+      to: { path: '^lambdas/entry/' },
     },
     {
       name: 'no-circular',

@@ -299,7 +299,7 @@ export class OrderOrchestratorStack extends Stack {
     const logRemovalPolicy = removalPolicy;
 
     const api = createOrchestratorFunction(this, 'ApiFunction', {
-      entry: 'lambdas/handlers/api.ts',
+      entry: 'lambdas/entry/api.ts',
       description: 'Storefront API: create, read and cancel orders; browser-safe order status',
       timeout: Duration.seconds(15),
       memorySize: 512,
@@ -308,7 +308,7 @@ export class OrderOrchestratorStack extends Stack {
       logRemovalPolicy,
     });
     const ingress = createOrchestratorFunction(this, 'IngressFunction', {
-      entry: 'lambdas/handlers/ingress.ts',
+      entry: 'lambdas/entry/ingress.ts',
       description: 'Stripe webhook ingress: verifies the signature on the raw body, enqueues the event',
       timeout: Duration.seconds(10),
       memorySize: 256,
@@ -317,7 +317,7 @@ export class OrderOrchestratorStack extends Stack {
       logRemovalPolicy,
     });
     const worker = createOrchestratorFunction(this, 'WorkerFunction', {
-      entry: 'lambdas/handlers/worker.ts',
+      entry: 'lambdas/entry/worker.ts',
       description: 'Order worker: applies Stripe events and timers to orders, one FIFO group per order',
       timeout: Duration.seconds(WORKER.timeoutSeconds),
       memorySize: WORKER.memoryMb,
@@ -329,7 +329,7 @@ export class OrderOrchestratorStack extends Stack {
     // order. A function URL costs only the invocation (no API Gateway request charge), and this
     // function reads the table and nothing else. https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html
     const statusFn = createOrchestratorFunction(this, 'StatusFunction', {
-      entry: 'lambdas/handlers/status.ts',
+      entry: 'lambdas/entry/status.ts',
       description: "Order status for the customer's browser (function URL, authorized by the order's client secret)",
       timeout: Duration.seconds(5),
       memorySize: 256,

@@ -19,7 +19,6 @@ import type { z } from 'zod';
 import { cancelOrder, createOrder, getOrder, getOrderForCustomer } from '../app/index.js';
 import { type DomainErrorCode, isDomainError } from '../domain/index.js';
 import { ProviderRejectedError, TransientError } from '../ports/index.js';
-import { appDeps, corsOrigins } from '../wiring/app.js';
 import {
   CreateOrderBody,
   ListQuery,
@@ -29,7 +28,6 @@ import {
   type RouteDoc,
   StatusQuery,
 } from './api-schema.js';
-import { oncePerColdStart } from './cold-start.js';
 import type { ApiDeps } from './deps.js';
 import { error, header, isJsonContentType, json, rawBody } from './http.js';
 import { logger, metrics } from './observability.js';
@@ -268,7 +266,3 @@ export function makeApiHandler(getDeps: () => Promise<ApiDeps>) {
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics));
 }
-
-export const handler = makeApiHandler(
-  oncePerColdStart(async () => ({ ...(await appDeps()), corsOrigins: corsOrigins() })),
-);

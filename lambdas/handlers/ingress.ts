@@ -10,12 +10,10 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { API } from '../../lib/spec.js';
 import { type StripeEventLike, translateStripeEvent } from '../adapters/stripe/events.js';
 import { SignatureVerificationError, verifyStripeSignature } from '../adapters/stripe/signature.js';
 import { isOrderId } from '../domain/index.js';
-import { ingressDeps } from '../wiring/ingress.js';
-import { oncePerColdStart } from './cold-start.js';
+import { API } from '../spec.js';
 import type { IngressDeps } from './deps.js';
 import { type ApiErrorCode, error, header, isJsonContentType, json, rawBody } from './http.js';
 import { logger, metrics } from './observability.js';
@@ -108,4 +106,3 @@ export function makeIngressHandler(getDeps: () => Promise<IngressDeps>) {
 }
 
 // Once per cold start: configuration, the secret, the SQS client.
-export const handler = makeIngressHandler(oncePerColdStart(() => ingressDeps()));

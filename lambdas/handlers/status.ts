@@ -13,8 +13,6 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 import { getOrderForCustomer } from '../app/orders.js';
 import { isDomainError, ORDER_ID_PATTERN } from '../domain/index.js';
 import type { OrderStore, SecretComparer } from '../ports/index.js';
-import { statusDeps } from '../wiring/status.js';
-import { oncePerColdStart } from './cold-start.js';
 import { error, json } from './http.js';
 import { logger } from './observability.js';
 import { statusView } from './views.js';
@@ -71,5 +69,3 @@ export function makeStatusHandler(getDeps: () => Promise<{ store: OrderStore; se
     return handleStatus(deps, event);
   }).use(injectLambdaContext(logger));
 }
-
-export const handler = makeStatusHandler(oncePerColdStart(() => statusDeps()));

@@ -19,8 +19,6 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeWorkMessage, MalformedMessageError } from '../adapters/messages.js';
 import { type Deps, handleEvent } from '../app/index.js';
-import { appDeps } from '../wiring/app.js';
-import { oncePerColdStart } from './cold-start.js';
 import { logger, metrics } from './observability.js';
 
 export type RecordOutcome = 'applied' | 'ignored' | 'duplicate' | 'unknown_order' | 'rejected' | 'malformed';
@@ -87,5 +85,3 @@ export function makeWorkerHandler(getDeps: () => Promise<Deps>) {
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics));
 }
-
-export const handler = makeWorkerHandler(oncePerColdStart(() => appDeps()));

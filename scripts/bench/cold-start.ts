@@ -133,7 +133,7 @@ const ROWS: RowSpec[] = [
   },
   {
     name: 'api',
-    entry: 'lambdas/handlers/api.ts',
+    entry: 'lambdas/entry/api.ts',
     request: () => {
       const id = newOrderId();
       return proxyEvent('GET', `/orders/${id}`, '/orders/{id}', { Accept: 'application/json' }, null, { id });
@@ -143,14 +143,14 @@ const ROWS: RowSpec[] = [
   },
   {
     name: 'ingress',
-    entry: 'lambdas/handlers/ingress.ts',
+    entry: 'lambdas/entry/ingress.ts',
     request: () => signedWebhookRequest(),
     expectCall: 'AmazonSQS.SendMessage',
     check: (r) => status(r) === 200 && !String((r as { body?: string }).body).includes('ignored'),
   },
   {
     name: 'worker',
-    entry: 'lambdas/handlers/worker.ts',
+    entry: 'lambdas/entry/worker.ts',
     request: workerRequest,
     expectCall: 'DynamoDB_20120810.GetItem',
     check: (r) =>
@@ -159,7 +159,7 @@ const ROWS: RowSpec[] = [
   },
   {
     name: 'status',
-    entry: 'lambdas/handlers/status.ts',
+    entry: 'lambdas/entry/status.ts',
     // A function URL event (payload 2.0) for a missing order: one GetItem, then 404.
     request: () => ({
       version: '2.0',

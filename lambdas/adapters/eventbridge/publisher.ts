@@ -9,9 +9,9 @@
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-failures.html
  */
 import { type EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
-import { NAMES } from '../../../lib/spec.js';
 import type { LifecycleEvent } from '../../domain/index.js';
 import { type EventPublisher, TransientError } from '../../ports/index.js';
+import { NAMES } from '../../spec.js';
 import { toPortError } from '../aws-errors.js';
 
 export class EventBridgePublisher implements EventPublisher {

@@ -22,8 +22,8 @@
  * (ResourceNotFoundException) are success.
  */
 import { CreateScheduleCommand, DeleteScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SCHEDULER } from '../../../lib/spec.js';
 import type { TimerSpec, Timers } from '../../ports/index.js';
+import { SCHEDULER } from '../../spec.js';
 import { awsErrorName, toPortError } from '../aws-errors.js';
 import { encodeWorkMessage } from '../messages.js';
 
