@@ -8,6 +8,10 @@
  * (state × event) pair is spelled out in `RULES`, each rule typed by its own event, so a new
  * event type is one row per state and the compiler lists the states that lack it. The table
  * test enumerates every pair.
+ *
+ * Longer than the project's other modules on purpose: the table spells out all 7 × 17 pairs in
+ * one place, which is what makes the machine reviewable; splitting it would scatter the rows of
+ * one state across files.
  */
 import { chargeDeadline, paymentExpiry, pendingExpiry, recheckAt } from './deadline.js';
 import { chargeKey, type Effect, refundKey } from './effects.js';
