@@ -79,11 +79,16 @@ const cancel = (reason: CancelReason): Outcome => to('canceled', { cancelReason:
 
 const sameCurrency = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-/** A charge event about another source or PaymentIntent is not about this order's payment. */
+/**
+ * A charge event about another source or PaymentIntent is not about this order's payment; nor is
+ * a charge of the other API (a PaymentIntent's charge naming a Sources order), nor, on a
+ * PaymentIntents order, a charge that names no PaymentIntent at all (a source's or a card's).
+ */
 const foreign = (o: Order, c: ChargeInfo): boolean =>
   o.payment.api === 'sources'
-    ? c.chargeSourceId !== undefined && c.chargeSourceId !== o.payment.sourceId
-    : c.chargePaymentIntentId !== undefined && c.chargePaymentIntentId !== o.payment.paymentIntentId;
+    ? c.chargePaymentIntentId !== undefined ||
+      (c.chargeSourceId !== undefined && c.chargeSourceId !== o.payment.sourceId)
+    : c.chargePaymentIntentId !== o.payment.paymentIntentId;
 /** Likewise a source or PaymentIntent event about an object carrying our order id that we never created. */
 const foreignObject = (o: Order, e: OrderEvent): boolean =>
   (e.sourceId !== undefined && e.type.startsWith('source.') && o.payment.api === 'sources'

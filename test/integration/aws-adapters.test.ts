@@ -42,6 +42,7 @@ import {
   orderStoreContract,
   publisherContract,
   type ReceivedWork,
+  sampleIntentOrder,
   sampleOrder,
   timerSpec,
   timersContract,
@@ -59,7 +60,7 @@ import {
   type Moto,
   startMoto,
 } from '../support/moto.js';
-import { sourceIdOf } from '../support/orders.js';
+import { paymentIntentIdOf, sourceIdOf } from '../support/orders.js';
 
 let moto: Moto | undefined;
 let clients: AwsClients;
@@ -319,6 +320,40 @@ describe('DynamoOrderStore (moto)', () => {
     expect(ids(await store.listRecent(2))).toEqual(ids(today));
     expect(ids(await store.listRecent(3))).toEqual(ids([...today, ...yesterday]));
     expect(ids(await store.listRecent(50))).toEqual(ids([...today, ...yesterday, ...sixDaysAgo]));
+  });
+
+  it('a PaymentIntents order: its PaymentIntent id in the indexed sourceId attribute (the index keeps its first name)', async () => {
+    const store = await freshStore();
+    const o = sampleIntentOrder({ createdAt: '2026-11-22T00:00:00.000Z' });
+    await store.create(o);
+    const { Item } = await clients.dynamodb.send(
+      new GetItemCommand({ TableName: `it-orders-${tables}`, Key: { pk: { S: o.id } }, ConsistentRead: true }),
+    );
+    expect(Item?.sourceId).toEqual({ S: paymentIntentIdOf(o) });
+    expect(Item?.day).toEqual({ S: '2026-11-22' });
+    expect(JSON.parse(gunzipSync(Item?.doc?.B ?? new Uint8Array()).toString('utf8')).payment).toEqual(o.payment);
+  });
+
+  it('an order item written before payment.api existed is read as a Sources order', async () => {
+    const store = await freshStore();
+    const o = sampleOrder();
+    const { api: _api, ...legacyPayment } = o.payment;
+    await clients.dynamodb.send(
+      new PutItemCommand({
+        TableName: `it-orders-${tables}`,
+        Item: {
+          pk: { S: o.id },
+          sourceId: { S: sourceIdOf(o) },
+          status: { S: o.status },
+          version: { N: String(o.version) },
+          createdAt: { S: o.createdAt },
+          doc: { S: JSON.stringify({ ...o, payment: legacyPayment }) },
+        },
+      }),
+    );
+    const read = await store.get(o.id);
+    expect(read?.payment).toEqual({ ...legacyPayment, api: 'sources' });
+    expect(read).toEqual(JSON.parse(JSON.stringify(o)));
   });
 
   it('an order without a source id is stored (not indexed) and read back', async () => {

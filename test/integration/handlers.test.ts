@@ -3,8 +3,15 @@
  * production, against moto (DynamoDB, SQS FIFO, Scheduler, EventBridge) and the Stripe
  * simulator over HTTP. API Gateway and SQS events are built by hand; webhooks are the events
  * the simulator recorded, signed with stripe-node's own generateTestHeaderString.
+ *
+ * Both Stripe APIs: the deployment default here is PaymentIntents (no PAYMENT_API), so the
+ * Sources orders name `stripeApi: 'sources'`. PaymentIntents: create + confirm, the customer
+ * paying or declining in the simulator, the expiry timer canceling the PaymentIntent (or finding
+ * it paid), processing and its re-check, the merchant's cancel, money that does not match or
+ * arrives late (refunded), events of another PaymentIntent or of the other API (recorded only).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { DeleteScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import Stripe from 'stripe';
@@ -12,6 +19,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { decodeWorkMessage, encodeWorkMessage } from '../../lambdas/adapters/messages.js';
 import { SqsWorkQueue } from '../../lambdas/adapters/sqs/work-queue.js';
 import { type StripeEventLike, translateStripeEvent } from '../../lambdas/adapters/stripe/events.js';
+import { timerMessage } from '../../lambdas/app/effects.js';
 import type { Deps } from '../../lambdas/app/index.js';
 import type { OrderEvent } from '../../lambdas/domain/index.js';
 import { type ApiDeps, handleApi } from '../../lambdas/handlers/api.js';
@@ -32,7 +40,7 @@ import {
   type Moto,
   startMoto,
 } from '../support/moto.js';
-import { type SimForTest, startSimForTest } from '../support/stripe-sim.js';
+import { nonConformingRequests, type SimForTest, startSimForTest } from '../support/stripe-sim.js';
 
 // Before the handlers' modules build their Powertools Logger and Metrics: keep the test output
 // readable (logs and EMF metric lines are the handlers' business, not asserted here).
@@ -173,14 +181,40 @@ const getStatus = (id: string, clientSecret: string, origin = ALLOWED_ORIGIN) =>
     }),
   );
 
-interface OrderBody {
+interface SourcePaymentBody {
+  api: 'sources';
+  sourceId: string;
+  qrCodeUrl?: string;
+  redirectUrl?: string;
+}
+
+interface IntentPaymentBody {
+  api: 'payment_intents';
+  paymentIntentId: string;
+  client?: string;
+  qrCodeData?: string;
+  qrCodeImageDataUrl?: string;
+  hostedInstructionsUrl?: string;
+  redirectUrl?: string;
+  nativeUrl?: string;
+  nativeData?: string;
+  wechatAndroid?: Record<string, string>;
+}
+
+interface OrderBody<P = SourcePaymentBody> {
   id: string;
   status: string;
   amount: number;
   currency: string;
   clientSecret: string;
   chargeId?: string;
-  payment: { sourceId: string; qrCodeUrl?: string; redirectUrl?: string };
+  failureReason?: string;
+  failureCode?: string;
+  cancelReason?: string;
+  createdAt: string;
+  pendingExpiresAt: string;
+  recheckAt?: string;
+  payment: P;
   history: { type: string; at: string; from: string | null; to: string; ignored?: string }[];
 }
 
@@ -209,7 +243,8 @@ function expectError(res: APIGatewayProxyResult, status: number, code: string): 
   return body.error;
 }
 
-const ORDER = { amount: 1099, currency: 'usd', paymentMethod: 'wechat' };
+/** A Sources order (the legacy API, named explicitly: the deployment default is payment_intents). */
+const ORDER = { amount: 1099, currency: 'usd', paymentMethod: 'wechat', stripeApi: 'sources' };
 
 async function createOrder(body: Record<string, unknown> = ORDER): Promise<OrderBody> {
   const res = await postOrder(body);
@@ -607,7 +642,7 @@ describe('worker: SQS FIFO batches', () => {
 // ================================================================== API
 
 describe('API: POST /orders', () => {
-  it('creates a WeChat Pay order: 201 with the source and its QR code, stored pending', async () => {
+  it('creates a WeChat Pay order on Sources (stripeApi: sources): 201 with the source and its QR code, stored pending', async () => {
     const res = await postOrder({ ...ORDER, metadata: { cart: 'c-42' } });
     expect(res.statusCode).toBe(201);
     expectSecurityHeaders(res);
@@ -628,7 +663,9 @@ describe('API: POST /orders', () => {
       currency: 'cny',
       paymentMethod: 'alipay',
       returnUrl: 'https://shop.example/return',
+      stripeApi: 'sources',
     });
+    expect(order.payment.api).toBe('sources');
     expect(order.payment.redirectUrl).toContain(order.payment.sourceId);
     expect(sourcesOf(order.id)[0]?.redirect?.return_url).toBe('https://shop.example/return');
   });
@@ -754,5 +791,559 @@ describe('API: GET /orders/{id}, cancel, status', () => {
       404,
       'NOT_FOUND',
     );
+  });
+});
+
+// ================================================================== PaymentIntents orders
+
+/** A PaymentIntents order: the deployment default (no PAYMENT_API here), so the request names no API. */
+const PI_ORDER = { amount: 1099, currency: 'usd', paymentMethod: 'wechat' };
+const PI_ALIPAY = { amount: 5000, currency: 'cny', paymentMethod: 'alipay', returnUrl: 'https://shop.example/back' };
+const APP_ID = 'wx0123456789abcdef';
+
+type IntentOrder = OrderBody<IntentPaymentBody>;
+
+async function createIntentOrder(body: Record<string, unknown> = PI_ORDER, deps: ApiDeps = api): Promise<IntentOrder> {
+  const res = await handleApi(
+    deps,
+    apiEvent({
+      method: 'POST',
+      resource: '/orders',
+      path: '/orders',
+      body: JSON.stringify(body),
+      headers: JSON_HEADERS,
+    }),
+  );
+  expect(res.statusCode, res.body).toBe(201);
+  const order = bodyOf<IntentOrder>(res);
+  expect(order.payment.api).toBe('payment_intents');
+  return order;
+}
+
+const piOf = (o: IntentOrder) => o.payment.paymentIntentId;
+const intentIn = (id: string) => {
+  const pi = sim()
+    .paymentIntents()
+    .find((x) => x.id === id);
+  if (!pi) throw new Error(`the simulator has no PaymentIntent ${id}`);
+  return pi;
+};
+const intentCharges = (id: string) =>
+  sim()
+    .paymentIntentCharges()
+    .filter((c) => c.payment_intent === id);
+const intentRefunds = (id: string) =>
+  sim()
+    .refunds()
+    .filter((r) => r.payment_intent === id);
+
+/** The order's Scheduler timers in moto, by name with the order id masked. */
+async function timersOf(orderId: string): Promise<string[]> {
+  if (!clients) throw new Error('no clients');
+  const { Schedules = [] } = await clients.scheduler.send(
+    new ListSchedulesCommand({ GroupName: resources.scheduleGroup, NamePrefix: orderId }),
+  );
+  return Schedules.map((x) => (x.Name ?? '').replace(orderId, '<order>')).sort();
+}
+
+/** What Scheduler does once a one-time schedule fired (ActionAfterCompletion DELETE), then its message. */
+async function firedTimer(orderId: string, kind: 'pending_expired' | 'recheck', at: string): Promise<WorkMessage> {
+  if (!clients) throw new Error('no clients');
+  const name = `${orderId}-${kind === 'pending_expired' ? 'pending' : 'recheck'}`;
+  await clients.scheduler.send(new DeleteScheduleCommand({ GroupName: resources.scheduleGroup, Name: name }));
+  return timerMessage(orderId, kind, at);
+}
+
+/** A Stripe event through the whole path: signed webhook → ingress → SQS FIFO → worker. */
+async function deliver(...events: EventObj[]): Promise<void> {
+  await drainQueue();
+  for (const e of events) {
+    const res = await handleWebhook(ingress, webhook(payloadOf(e)));
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res)).toEqual({ received: true });
+  }
+  const messages = await drainQueue();
+  expect(messages).toHaveLength(events.length);
+  const res = await runWorker(messages.map(recordOf));
+  expect(res.batchItemFailures).toEqual([]);
+}
+
+const lastEntry = async (id: string) => (await storedOrder(id)).history.at(-1);
+
+describe('PaymentIntents: POST /orders', () => {
+  it('without stripeApi (the default): a PaymentIntent created and confirmed; 201 with the QR code data; pending with its -pending timer', async () => {
+    const res = await postOrder({ ...PI_ORDER, metadata: { cart: 'c-pi' } });
+    expect(res.statusCode).toBe(201);
+    expectSecurityHeaders(res);
+    const order = bodyOf<IntentOrder>(res);
+    expect(order).toMatchObject({ status: 'pending', amount: 1099, currency: 'usd' });
+    const p = order.payment;
+    expect(p).toMatchObject({ api: 'payment_intents', client: 'web' });
+    expect(p).not.toHaveProperty('sourceId');
+    expect(p.paymentIntentId).toMatch(/^pi_/);
+    expect(p.qrCodeData).toContain(p.paymentIntentId);
+    expect(p.qrCodeImageDataUrl).toMatch(/^data:image\/png;base64,/);
+    expect(p.hostedInstructionsUrl).toContain(p.paymentIntentId);
+    expect(intentIn(p.paymentIntentId)).toMatchObject({
+      status: 'requires_action',
+      amount: 1099,
+      currency: 'usd',
+      metadata: { cart: 'c-pi', order_id: order.id },
+      allowed_payment_method_types: ['wechat_pay'],
+    });
+    expect(sourcesOf(order.id)).toEqual([]);
+    const stored = await storedOrder(order.id);
+    expect(stored.status).toBe('pending');
+    // What the storefront needs later is stored (the QR code's PNG may be answered on creation only).
+    const { qrCodeImageDataUrl: _png, ...kept } = order.payment;
+    expect(stored.payment).toMatchObject(kept);
+    expect(Date.parse(stored.pendingExpiresAt) - Date.parse(stored.createdAt)).toBe(
+      deps.settings.paymentExpirySeconds * 1000,
+    );
+    expect(await timersOf(order.id)).toEqual(['<order>-pending']);
+    // The customer's status route shows the same payment, without the secret.
+    const view = bodyOf<Record<string, unknown>>(await getStatus(order.id, order.clientSecret));
+    expect(view).toMatchObject({ status: 'pending', payment: kept });
+    expect(view).not.toHaveProperty('clientSecret');
+  });
+
+  it('Alipay: the redirect URL, with the return URL given to Stripe', async () => {
+    const order = await createIntentOrder(PI_ALIPAY);
+    expect(order.payment.redirectUrl).toContain(piOf(order));
+    expect(order.payment.client).toBeUndefined();
+    expect(order.payment.qrCodeData).toBeUndefined();
+    expect(intentIn(piOf(order)).next_action?.alipay_handle_redirect?.return_url).toBe(PI_ALIPAY.returnUrl);
+  });
+
+  it('WeChat Pay inside the merchant’s app (client ios / android) with the deployment’s app id', async () => {
+    const withApp: ApiDeps = { ...api, settings: { ...api.settings, wechatAppId: APP_ID } };
+    const ios = await createIntentOrder({ ...PI_ORDER, client: 'ios' }, withApp);
+    expect(ios.payment).toMatchObject({ client: 'ios', nativeUrl: expect.stringContaining(piOf(ios)) });
+    expect(intentIn(piOf(ios)).payment_method_options?.wechat_pay).toEqual({ client: 'ios', app_id: APP_ID });
+    const android = await createIntentOrder({ ...PI_ORDER, client: 'android' }, withApp);
+    expect(android.payment.client).toBe('android');
+    expect(android.payment.wechatAndroid).toMatchObject({ appId: APP_ID, package: 'Sign=WXPay' });
+    expect(android.payment.qrCodeData).toBeUndefined();
+  });
+
+  it.each([
+    ['client ios without a configured app id', { ...PI_ORDER, client: 'ios' }, ['client']],
+    ['client on a Sources order', { ...PI_ORDER, stripeApi: 'sources', client: 'web' }, ['client']],
+    ['client on Alipay', { ...PI_ALIPAY, client: 'web' }, ['client']],
+    ['an unknown client', { ...PI_ORDER, client: 'mini_program' }, ['client']],
+    ['an unknown stripeApi', { ...PI_ORDER, stripeApi: 'charges' }, ['stripeApi']],
+    ['stripeApi of the wrong type', { ...PI_ORDER, stripeApi: 1 }, ['stripeApi']],
+    [
+      'a statement descriptor of 23 characters on payment_intents',
+      { ...PI_ORDER, statementDescriptor: 'S'.repeat(23) },
+      ['statementDescriptor'],
+    ],
+    [
+      'a statement descriptor without a letter on payment_intents',
+      { ...PI_ORDER, statementDescriptor: '12345' },
+      ['statementDescriptor'],
+    ],
+    [
+      'a statement descriptor with a * on payment_intents',
+      { ...PI_ORDER, statementDescriptor: 'SHOP*SALE' },
+      ['statementDescriptor'],
+    ],
+  ])('%s → 400 VALIDATION_FAILED naming the field; nothing created at Stripe', async (_name, body, fields) => {
+    const before = { intents: sim().paymentIntents().length, sources: sim().sources().length };
+    const err = expectError(await postOrder(body), 400, 'VALIDATION_FAILED');
+    expect(err.fields?.map((f) => f.field).sort()).toEqual([...fields].sort());
+    expect({ intents: sim().paymentIntents().length, sources: sim().sources().length }).toEqual(before);
+  });
+
+  it('a 23-character statement descriptor is fine on Sources (32 there)', async () => {
+    const order = await createOrder({ ...ORDER, statementDescriptor: 'S'.repeat(23) });
+    expect(sourcesOf(order.id)[0]?.statement_descriptor).toBe('S'.repeat(23));
+  });
+
+  it('is idempotent: the same Idempotency-Key twice → the same order, replayed, one PaymentIntent', async () => {
+    const key = `idem-pi-${randomUUID()}`;
+    const first = await postOrder(PI_ORDER, { 'Idempotency-Key': key });
+    const second = await postOrder(PI_ORDER, { 'Idempotency-Key': key });
+    expect([first.statusCode, second.statusCode]).toEqual([201, 201]);
+    expect(second.headers?.['Idempotent-Replayed']).toBe('true');
+    const a = bodyOf<IntentOrder>(first);
+    const { qrCodeImageDataUrl: _png, ...kept } = a.payment;
+    expect(bodyOf<IntentOrder>(second)).toMatchObject({ id: a.id, payment: kept });
+    expect(
+      sim()
+        .paymentIntents()
+        .filter((pi) => pi.metadata.order_id === a.id),
+    ).toHaveLength(1);
+    // The same key naming another API is another request.
+    expectError(
+      await postOrder({ ...PI_ORDER, stripeApi: 'sources' }, { 'Idempotency-Key': key }),
+      409,
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+  });
+
+  it('Stripe unavailable while creating → 503 with Retry-After; the retry with the same key creates one PaymentIntent', async () => {
+    const key = `idem-pi-${randomUUID()}`;
+    sim().setFaults({ rate: 1, modes: ['500'], paths: ['POST /v1/payment_intents'] });
+    let failed: APIGatewayProxyResult;
+    try {
+      failed = await postOrder(PI_ORDER, { 'Idempotency-Key': key });
+    } finally {
+      sim().setFaults({ rate: 0, paths: [] });
+    }
+    expectError(failed, 503, 'SERVICE_UNAVAILABLE');
+    expect(failed.headers?.['Retry-After']).toBe('2');
+    const ok = await postOrder(PI_ORDER, { 'Idempotency-Key': key });
+    expect(ok.statusCode).toBe(201);
+    const order = bodyOf<IntentOrder>(ok);
+    expect(
+      sim()
+        .paymentIntents()
+        .filter((pi) => pi.metadata.order_id === order.id),
+    ).toHaveLength(1);
+  });
+});
+
+describe('PaymentIntents: webhooks and the worker', () => {
+  it('ingress: a signed payment_intent.succeeded → 200, on the FIFO queue in the order’s group, deduplicated by event id', async () => {
+    await drainQueue();
+    const order = await createIntentOrder();
+    sim().authorizePaymentIntent(piOf(order));
+    const event = simEvent('payment_intent.succeeded', piOf(order));
+    const payload = payloadOf(event);
+    expect((await handleWebhook(ingress, webhook(payload))).statusCode).toBe(200);
+    expect((await handleWebhook(ingress, webhook(payload))).statusCode).toBe(200);
+    const messages = await drainQueue();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.Attributes).toMatchObject({ MessageGroupId: order.id, MessageDeduplicationId: event.id });
+    expect(decodeWorkMessage(messages[0]?.Body ?? '').event).toEqual({
+      type: 'payment_intent.succeeded',
+      id: event.id,
+      at: new Date(event.created * 1000).toISOString(),
+      orderId: order.id,
+      paymentIntentId: piOf(order),
+      amount: 1099,
+      currency: 'usd',
+      livemode: false,
+      chargeId: intentIn(piOf(order)).latest_charge,
+    });
+  });
+
+  it('create → the customer pays → payment_intent.succeeded → paid with the charge; the -pending timer deleted; the rest recorded', async () => {
+    const order = await createIntentOrder();
+    sim().authorizePaymentIntent(piOf(order));
+    const charge = intentCharges(piOf(order))[0];
+    expect(charge?.status).toBe('succeeded');
+    await deliver(simEvent('payment_intent.succeeded', piOf(order)));
+    const paid = await storedOrder(order.id);
+    expect(paid).toMatchObject({ status: 'paid', chargeId: charge?.id });
+    expect(paid.history.at(-1)).toMatchObject({ type: 'payment_intent.succeeded', from: 'pending', to: 'paid' });
+    expect(await timersOf(order.id)).toEqual([]);
+
+    // Stripe's other events of that payment, late and in any order: recorded, nothing else.
+    await deliver(
+      simEvent('charge.succeeded', charge?.id ?? ''),
+      simEvent('payment_intent.requires_action', piOf(order)),
+    );
+    const after = await storedOrder(order.id);
+    expect(after.status).toBe('paid');
+    expect(after.history.slice(-2).map((h) => [h.type, h.to, h.ignored])).toEqual(
+      expect.arrayContaining([
+        ['charge.succeeded', 'paid', 'recorded'],
+        ['payment_intent.requires_action', 'paid', 'already_paid'],
+      ]),
+    );
+    expect(intentCharges(piOf(order))).toHaveLength(1);
+    expect(intentRefunds(piOf(order))).toEqual([]);
+    expect(bodyOf<IntentOrder>(await getOrder(order.id))).toMatchObject({ status: 'paid', chargeId: charge?.id });
+  });
+
+  it.each([
+    ['the customer declines', 'failPaymentIntent', 'declined', 'payment_intent_payment_attempt_failed'],
+    ['Stripe expires the attempt', 'expirePaymentAttempt', 'payment_expired', 'payment_intent_payment_attempt_expired'],
+  ] as const)(
+    '%s → payment_intent.payment_failed → failed, and the PaymentIntent canceled at Stripe',
+    async (_n, act, reason, code) => {
+      const order = await createIntentOrder(PI_ALIPAY);
+      sim()[act](piOf(order));
+      await deliver(simEvent('payment_intent.payment_failed', piOf(order)));
+      const failed = await storedOrder(order.id);
+      expect(failed).toMatchObject({ status: 'failed', failureReason: reason, failureCode: code });
+      expect(intentIn(piOf(order))).toMatchObject({ status: 'canceled', cancellation_reason: 'abandoned' });
+      expect(await timersOf(order.id)).toEqual([]);
+      // Stripe then reports the cancel: recorded.
+      await deliver(simEvent('payment_intent.canceled', piOf(order)));
+      expect(await lastEntry(order.id)).toMatchObject({ type: 'payment_intent.canceled', ignored: 'already_failed' });
+      expect(intentCharges(piOf(order))).toEqual([]);
+    },
+  );
+
+  it('the expiry timer: the worker cancels the PaymentIntent, then the order → canceled pending_expired', async () => {
+    const order = await createIntentOrder();
+    const timer = await firedTimer(order.id, 'pending_expired', order.pendingExpiresAt);
+    const res = await runWorker([recordFor(timer)]);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(await storedOrder(order.id)).toMatchObject({ status: 'canceled', cancelReason: 'pending_expired' });
+    expect(intentIn(piOf(order))).toMatchObject({ status: 'canceled', cancellation_reason: 'abandoned' });
+    expect(await timersOf(order.id)).toEqual([]);
+    // A redelivered timer and Stripe's payment_intent.canceled change nothing.
+    expect((await runWorker([redelivered(recordFor(timer))])).batchItemFailures).toEqual([]);
+    await deliver(simEvent('payment_intent.canceled', piOf(order)));
+    const after = await storedOrder(order.id);
+    expect(after.status).toBe('canceled');
+    expect(after.history.at(-1)).toMatchObject({ type: 'payment_intent.canceled', ignored: 'already_canceled' });
+  });
+
+  it('the expiry timer after the customer paid (webhook not there yet): Stripe refuses the cancel → paid, nothing refunded', async () => {
+    const order = await createIntentOrder();
+    sim().authorizePaymentIntent(piOf(order));
+    const timer = await firedTimer(order.id, 'pending_expired', order.pendingExpiresAt);
+    expect((await runWorker([recordFor(timer)])).batchItemFailures).toEqual([]);
+    const paid = await storedOrder(order.id);
+    expect(paid).toMatchObject({ status: 'paid', chargeId: intentIn(piOf(order)).latest_charge });
+    expect(paid.history.at(-1)).toMatchObject({ type: 'timer.pending_expired', from: 'pending', to: 'paid' });
+    expect(intentIn(piOf(order)).status).toBe('succeeded');
+    // Stripe's webhook arrives afterwards: already paid.
+    await deliver(simEvent('payment_intent.succeeded', piOf(order)));
+    expect(await lastEntry(order.id)).toMatchObject({ type: 'payment_intent.succeeded', ignored: 'already_paid' });
+    expect(intentRefunds(piOf(order))).toEqual([]);
+    expect(await timersOf(order.id)).toEqual([]);
+  });
+
+  it('payment_intent.processing → charging with a -recheck timer; payment_intent.succeeded → paid, the timer deleted', async () => {
+    const order = await createIntentOrder();
+    sim().authorizePaymentIntent(piOf(order), { processing: true });
+    await deliver(simEvent('payment_intent.processing', piOf(order)));
+    const charging = await storedOrder(order.id);
+    expect(charging.status).toBe('charging');
+    expect(charging.recheckAt).toBeDefined();
+    expect(await timersOf(order.id)).toEqual(['<order>-recheck']);
+    // The merchant cannot cancel a payment in flight.
+    expectError(await cancelOrder(order.id), 409, 'ORDER_NOT_CANCELABLE');
+    sim().succeedPaymentIntent(piOf(order));
+    await deliver(simEvent('payment_intent.succeeded', piOf(order)));
+    expect((await storedOrder(order.id)).status).toBe('paid');
+    expect(await timersOf(order.id)).toEqual([]);
+  });
+
+  it('the -recheck timer of a processing payment that succeeded meanwhile → paid', async () => {
+    const order = await createIntentOrder();
+    sim().authorizePaymentIntent(piOf(order), { processing: true });
+    await deliver(simEvent('payment_intent.processing', piOf(order)));
+    sim().succeedPaymentIntent(piOf(order));
+    const charging = await storedOrder(order.id);
+    const timer = await firedTimer(order.id, 'recheck', charging.recheckAt ?? '');
+    expect((await runWorker([recordFor(timer)])).batchItemFailures).toEqual([]);
+    expect(await storedOrder(order.id)).toMatchObject({
+      status: 'paid',
+      chargeId: intentIn(piOf(order)).latest_charge,
+    });
+  });
+
+  it('a success with another amount → failed amount_mismatch, and the money refunded', async () => {
+    const order = await createIntentOrder();
+    sim().authorizePaymentIntent(piOf(order));
+    const genuine = simEvent('payment_intent.succeeded', piOf(order));
+    // As if Stripe had taken another amount: the PaymentIntent's amount_received is what counts.
+    const other = {
+      ...genuine,
+      id: `evt_other_amount_${randomUUID().slice(0, 8)}`,
+      data: { ...genuine.data, object: { ...genuine.data.object, amount_received: 1 } },
+    } as EventObj;
+    await deliver(other);
+    const failed = await storedOrder(order.id);
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'amount_mismatch' });
+    const refunds = intentRefunds(piOf(order));
+    expect(refunds).toHaveLength(1);
+    expect(refunds[0]).toMatchObject({ charge: intentIn(piOf(order)).latest_charge, amount: 1099 });
+    // The genuine event afterwards changes nothing, and refunds nothing more.
+    await deliver(genuine);
+    expect((await storedOrder(order.id)).status).toBe('failed');
+    expect(intentRefunds(piOf(order))).toHaveLength(1);
+  });
+
+  it('a success after the order failed (the customer paid on a second attempt before our cancel) → refunded, refund once', async () => {
+    const order = await createIntentOrder();
+    const id = piOf(order);
+    sim().failPaymentIntent(id);
+    // The customer tries again and pays before the worker processed the decline.
+    await t?.stripe.paymentIntents.confirm(id, {
+      payment_method_data: { type: 'wechat_pay' },
+      payment_method_options: { wechat_pay: { client: 'web' } },
+    });
+    sim().authorizePaymentIntent(id);
+    await deliver(simEvent('payment_intent.payment_failed', id));
+    expect((await storedOrder(order.id)).status).toBe('failed');
+    expect(intentIn(id).status).toBe('succeeded'); // our cancel came too late: Stripe refused it
+    await deliver(simEvent('payment_intent.succeeded', id));
+    const refunded = await storedOrder(order.id);
+    expect(refunded).toMatchObject({ status: 'refunded', chargeId: intentIn(id).latest_charge });
+    expect(intentRefunds(id)).toHaveLength(1);
+    // Stripe's charge.refunded and a redelivered success: nothing more.
+    await deliver(simEvent('charge.refunded', intentIn(id).latest_charge ?? ''));
+    expect((await storedOrder(order.id)).status).toBe('refunded');
+    expect(intentRefunds(id)).toHaveLength(1);
+  });
+
+  it('events about another PaymentIntent naming the order: recorded as foreign, the order and its PaymentIntent untouched', async () => {
+    const order = await createIntentOrder();
+    const stranger = await t?.stripe.paymentIntents.create({
+      amount: 1099,
+      currency: 'usd',
+      confirm: true,
+      allowed_payment_method_types: ['wechat_pay'],
+      payment_method_data: { type: 'wechat_pay' },
+      metadata: { order_id: order.id },
+    });
+    const strangerId = stranger?.id ?? '';
+    sim().authorizePaymentIntent(strangerId);
+    await deliver(simEvent('payment_intent.succeeded', strangerId));
+    let stored = await storedOrder(order.id);
+    expect(stored.status).toBe('pending');
+    expect(stored.chargeId).toBeUndefined();
+    expect(stored.history.at(-1)).toMatchObject({
+      type: 'payment_intent.succeeded',
+      ignored: 'foreign_payment_intent',
+    });
+    // Its charge event: a PaymentIntents order only records charge events.
+    await deliver(simEvent('charge.succeeded', intentIn(strangerId).latest_charge ?? ''));
+    stored = await storedOrder(order.id);
+    expect(stored.status).toBe('pending');
+    // A decline and a cancel of another PaymentIntent do not fail or cancel ours.
+    const other = await t?.stripe.paymentIntents.create({
+      amount: 1099,
+      currency: 'usd',
+      confirm: true,
+      allowed_payment_method_types: ['wechat_pay'],
+      payment_method_data: { type: 'wechat_pay' },
+      metadata: { order_id: order.id },
+    });
+    sim().failPaymentIntent(other?.id ?? '');
+    await t?.stripe.paymentIntents.cancel(other?.id ?? '');
+    await deliver(
+      simEvent('payment_intent.payment_failed', other?.id ?? ''),
+      simEvent('payment_intent.canceled', other?.id ?? ''),
+    );
+    stored = await storedOrder(order.id);
+    expect(stored.status).toBe('pending');
+    expect(stored.history.slice(-2).map((h) => h.ignored)).toEqual([
+      'foreign_payment_intent',
+      'foreign_payment_intent',
+    ]);
+    expect(intentIn(piOf(order)).status).toBe('requires_action');
+    expect(intentRefunds(strangerId)).toEqual([]);
+    expect(await timersOf(order.id)).toEqual(['<order>-pending']);
+  });
+
+  it('events of the other API are recorded as other_api: a source naming a PaymentIntents order, a PaymentIntent naming a Sources order', async () => {
+    const piOrder = await createIntentOrder();
+    const srcOrder = await createOrder();
+    const src = await t?.stripe.sources.create({
+      type: 'wechat',
+      amount: 1099,
+      currency: 'usd',
+      metadata: { order_id: piOrder.id },
+    });
+    sim().authorizeSource(src?.id ?? '');
+    const pi = await t?.stripe.paymentIntents.create({
+      amount: 1099,
+      currency: 'usd',
+      confirm: true,
+      allowed_payment_method_types: ['wechat_pay'],
+      payment_method_data: { type: 'wechat_pay' },
+      metadata: { order_id: srcOrder.id },
+    });
+    sim().authorizePaymentIntent(pi?.id ?? '');
+    await deliver(simEvent('source.chargeable', src?.id ?? ''), simEvent('payment_intent.succeeded', pi?.id ?? ''));
+    for (const id of [piOrder.id, srcOrder.id]) {
+      const o = await storedOrder(id);
+      expect(o.status).toBe('pending');
+      expect(o.history.at(-1)?.ignored).toBe('other_api');
+    }
+    expect(chargesOf(src?.id ?? '')).toEqual([]);
+    expect(intentRefunds(pi?.id ?? '')).toEqual([]);
+  });
+
+  it('a Sources order and a PaymentIntents order in one batch: both paid, each through its own API', async () => {
+    const srcOrder = await createOrder();
+    const piOrder = await createIntentOrder();
+    sim().authorizeSource(srcOrder.payment.sourceId);
+    sim().authorizePaymentIntent(piOf(piOrder));
+    await deliver(
+      simEvent('source.chargeable', srcOrder.payment.sourceId),
+      simEvent('payment_intent.succeeded', piOf(piOrder)),
+    );
+    const [s, p] = [await storedOrder(srcOrder.id), await storedOrder(piOrder.id)];
+    expect([s.status, s.payment.api, p.status, p.payment.api]).toEqual(['paid', 'sources', 'paid', 'payment_intents']);
+    const charges = chargesOf(srcOrder.payment.sourceId);
+    expect(charges).toHaveLength(1);
+    expect(s.chargeId).toBe(charges[0]?.id);
+    expect(p.chargeId).toBe(intentIn(piOf(piOrder)).latest_charge);
+    // GET /orders lists both with their API.
+    const list = bodyOf<{ orders: { id: string; payment: { api: string } }[] }>(
+      await handleApi(api, apiEvent({ method: 'GET', resource: '/orders', path: '/orders' })),
+    );
+    const apis = Object.fromEntries(list.orders.map((o) => [o.id, o.payment.api]));
+    expect([apis[srcOrder.id], apis[piOrder.id]]).toEqual(['sources', 'payment_intents']);
+  });
+});
+
+describe('PaymentIntents: merchant cancel', () => {
+  it('a pending order → 200 canceled; its PaymentIntent canceled at Stripe; its timer deleted; again → still canceled', async () => {
+    const order = await createIntentOrder();
+    const res = await cancelOrder(order.id);
+    expect(res.statusCode).toBe(200);
+    const canceled = bodyOf<IntentOrder>(res);
+    expect(canceled).toMatchObject({ status: 'canceled', cancelReason: 'merchant' });
+    expect(canceled.history.at(-1)).toMatchObject({ type: 'merchant.cancel', from: 'pending', to: 'canceled' });
+    expect(intentIn(piOf(order))).toMatchObject({ status: 'canceled', cancellation_reason: 'abandoned' });
+    expect(await timersOf(order.id)).toEqual([]);
+    const twice = await cancelOrder(order.id);
+    expect(twice.statusCode).toBe(200);
+    expect(bodyOf<IntentOrder>(twice).status).toBe('canceled');
+    await deliver(simEvent('payment_intent.canceled', piOf(order)));
+    expect(await lastEntry(order.id)).toMatchObject({ type: 'payment_intent.canceled', ignored: 'already_canceled' });
+  });
+
+  it('after the customer paid (webhook not there yet) → 409 ORDER_NOT_CANCELABLE, and the order is paid; nothing refunded', async () => {
+    const order = await createIntentOrder();
+    sim().authorizePaymentIntent(piOf(order));
+    expectError(await cancelOrder(order.id), 409, 'ORDER_NOT_CANCELABLE');
+    expect(await storedOrder(order.id)).toMatchObject({
+      status: 'paid',
+      chargeId: intentIn(piOf(order)).latest_charge,
+    });
+    expect(intentIn(piOf(order)).status).toBe('succeeded');
+    expect(intentRefunds(piOf(order))).toEqual([]);
+    expect(await timersOf(order.id)).toEqual([]);
+    expectError(await cancelOrder(order.id), 409, 'ORDER_NOT_CANCELABLE');
+  });
+
+  it('Stripe unavailable on the cancel → 503, the order still pending; the retry cancels', async () => {
+    const order = await createIntentOrder();
+    sim().setFaults({ rate: 1, modes: ['500'], paymentIntents: [piOf(order)] });
+    let res: APIGatewayProxyResult;
+    try {
+      res = await cancelOrder(order.id);
+    } finally {
+      sim().setFaults({ rate: 0, paymentIntents: [] });
+    }
+    expectError(res, 503, 'SERVICE_UNAVAILABLE');
+    expect((await storedOrder(order.id)).status).toBe('pending');
+    expect(intentIn(piOf(order)).status).toBe('requires_action');
+    expect((await cancelOrder(order.id)).statusCode).toBe(200);
+    expect(intentIn(piOf(order)).status).toBe('canceled');
+  });
+});
+
+describe('the Stripe requests the handlers sent', () => {
+  it('every request the simulator accepted conforms to its OpenAPI subset (PaymentIntents: plus exactly the known gaps)', async () => {
+    const accepted = sim()
+      .requests()
+      .filter((r) => r.status < 300);
+    expect(accepted.some((r) => r.method === 'POST' && r.path === '/v1/payment_intents')).toBe(true);
+    expect(accepted.some((r) => r.path.endsWith('/cancel'))).toBe(true);
+    expect(accepted.some((r) => r.path === '/v1/refunds')).toBe(true);
+    expect(await nonConformingRequests(sim())).toEqual([]);
   });
 });

@@ -1,19 +1,23 @@
 /**
- * Crash points: for each event type, the worker path runs on the real adapters (moto over HTTP,
- * the Stripe simulator over HTTP, built by lambdas/wiring/ `appDeps`), first without a crash,
+ * Crash points, for both Stripe APIs: for each event type, the worker path runs on the real
+ * adapters (moto over HTTP, the Stripe simulator over HTTP, built by lambdas/wiring/ `appDeps`),
+ * first without a crash,
  * counting every I/O call (DynamoDB, Scheduler, EventBridge through SDK client middleware;
  * Stripe through a Proxy around the gateway). Then, for k = 1..N, the process "dies" right after
  * the k-th call completed, and the same event is redelivered as SQS would (processRecord again,
  * until it succeeds; the merchant's cancel is retried through the use case). The end state must
  * be the clean run's: the order (status, reason, charge id present), the charges of its source
  * (never more than one, same statuses), the refunds, the lifecycle events published (at least
- * once each) and the timers that exist (ListSchedules in the group).
+ * once each) and the timers that exist (ListSchedules in the group). On PaymentIntents the
+ * end state also holds the PaymentIntent's status at Stripe and its charges and refunds: the
+ * expiry, the merchant's cancel and a failed payment cancel it before or after the write, so a
+ * crash on either side must still leave it as the clean run did.
  */
 import { DeleteScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { timerMessage } from '../../lambdas/app/effects.js';
 import { cancelOrder, createOrder, type Deps } from '../../lambdas/app/index.js';
-import { chargeKey, type Order } from '../../lambdas/domain/index.js';
+import { chargeKey, isDomainError, type Order, type PaymentApi } from '../../lambdas/domain/index.js';
 import { processRecord } from '../../lambdas/handlers/worker.js';
 import type { WorkMessage } from '../../lambdas/ports/index.js';
 import { appDeps } from '../../lambdas/wiring/app.js';
@@ -28,7 +32,7 @@ import {
   type Moto,
   startMoto,
 } from '../support/moto.js';
-import { sourceIdOf } from '../support/orders.js';
+import { paymentIntentIdOf, sourceIdOf } from '../support/orders.js';
 import {
   Crash,
   IoMeter,
@@ -106,8 +110,17 @@ async function stored(id: string): Promise<Order> {
   return o;
 }
 
-async function newOrder(): Promise<Order> {
-  return (await createOrder(base, { amount: 1099, currency: 'usd', paymentMethod: 'wechat' })).order;
+const BODY = { amount: 1099, currency: 'usd', paymentMethod: 'wechat' } as const;
+
+/** A new pending order on `api` (Sources unless said: the scenarios predate PaymentIntents). */
+async function newOrder(api: PaymentApi = 'sources'): Promise<Order> {
+  return (await createOrder(base, { ...BODY, stripeApi: api })).order;
+}
+
+/** A new PaymentIntents order and its PaymentIntent's id. */
+async function newIntentOrder(): Promise<{ o: Order; pi: string }> {
+  const o = await newOrder('payment_intents');
+  return { o, pi: paymentIntentIdOf(o) };
 }
 
 /** A canceled order whose customer authorizes anyway, and a charge attempt that reached Stripe (a lost response). */
@@ -125,10 +138,20 @@ async function chargedAfterCancel() {
   return { o, charge };
 }
 
+/** The customer confirms a PaymentIntent again after a failed attempt (client side, with Stripe.js). */
+async function confirmAgain(paymentIntentId: string): Promise<void> {
+  const res = await fetch(`${theSim().url}/v1/payment_intents/${paymentIntentId}/confirm`, {
+    method: 'POST',
+    headers: { Authorization: 'Bearer sk_test_crash', 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'payment_method_data[type]=wechat_pay&payment_method_options[wechat_pay][client]=web',
+  });
+  if (res.status !== 200) throw new Error(`confirm ${paymentIntentId} → ${res.status} ${await res.text()}`);
+}
+
 /** Everything Stripe and AWS hold about an order, with its id masked so runs compare. */
 async function snapshot(orderId: string) {
   const o = await stored(orderId);
-  const money = moneyOf(theSim(), sourceIdOf(o));
+  const money = moneyOf(theSim(), o);
   const { Schedules = [] } = await (clients as AwsClients).scheduler.send(
     new ListSchedulesCommand({ GroupName: resources.scheduleGroup, NamePrefix: orderId }),
   );
@@ -138,6 +161,8 @@ async function snapshot(orderId: string) {
     cancelReason: o.cancelReason ?? null,
     hasChargeId: o.chargeId !== undefined,
     chargeIdIsStripes: o.chargeId === undefined || money.charges.some((c) => c.id === o.chargeId),
+    /** The source's or the PaymentIntent's status at Stripe. */
+    stripeStatus: money.objectStatus ?? null,
     charges: money.charges.map((c) => c.status).sort(),
     refunds: money.refunds.length,
     timers: Schedules.map((s) => (s.Name ?? '').replace(orderId, '<order>')).sort(),
@@ -165,6 +190,11 @@ interface Scenario {
   setup(): Promise<Prepared>;
 }
 
+type Of<A extends PaymentApi> = Scenario & { api: A };
+const on =
+  <A extends PaymentApi>(api: A) =>
+  (s: Scenario): Of<A> => ({ ...s, api });
+
 const viaWorker = (orderId: string, message: WorkMessage): Prepared => {
   let receive = 0;
   return {
@@ -181,9 +211,9 @@ async function setupEvent(message: WorkMessage): Promise<void> {
   await processRecord(base, sqsRecord(message, resources.queueArn)).catch(() => undefined);
 }
 
-const SCENARIOS: Scenario[] = [
+const SOURCES_SCENARIOS: Scenario[] = [
   {
-    name: 'POST /orders (Idempotency-Key) → pending',
+    name: 'POST /orders (Idempotency-Key), Sources → pending',
     async setup() {
       // Not a queue message: the API call, retried by the merchant with the same key after a 5xx.
       const key = `crash-${Date.now()}-${Math.random()}`;
@@ -191,7 +221,7 @@ const SCENARIOS: Scenario[] = [
       return {
         orderId: () => id ?? '',
         deliver: async () => {
-          const r = await createOrder(deps, { amount: 1099, currency: 'usd', paymentMethod: 'wechat' }, key);
+          const r = await createOrder(deps, { ...BODY, stripeApi: 'sources' }, key);
           id = r.order.id;
         },
       };
@@ -230,7 +260,7 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'timer.pending_expired → canceled',
+    name: 'timer.pending_expired, Sources → canceled',
     async setup() {
       const o = await newOrder();
       // An hour later Stripe has canceled the source, and the pending timer fires.
@@ -260,7 +290,7 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'merchant.cancel → canceled',
+    name: 'merchant.cancel, Sources → canceled',
     async setup() {
       const o = await newOrder();
       // Not a queue message: the API call, retried by the merchant after a 5xx.
@@ -298,6 +328,119 @@ const SCENARIOS: Scenario[] = [
     },
   },
 ];
+
+const INTENT_SCENARIOS: Scenario[] = [
+  {
+    name: 'POST /orders (Idempotency-Key), PaymentIntents → pending',
+    async setup() {
+      // The API call, retried by the merchant with the same key after a 5xx. A crash after
+      // Stripe created the PaymentIntent but before the order was written leaves that
+      // PaymentIntent unpaid and unknown to the customer (its QR code was never shown); the
+      // retry creates the order with its own. The order's end state is the clean run's.
+      const key = `crash-pi-${Date.now()}-${Math.random()}`;
+      let id: string | undefined;
+      return {
+        orderId: () => id ?? '',
+        deliver: async () => {
+          const r = await createOrder(deps, { ...BODY, stripeApi: 'payment_intents' }, key);
+          id = r.order.id;
+        },
+      };
+    },
+  },
+  {
+    name: 'payment_intent.succeeded → paid',
+    async setup() {
+      const { o, pi } = await newIntentOrder();
+      theSim().authorizePaymentIntent(pi);
+      return viaWorker(o.id, workMessageOf(simEvent('payment_intent.succeeded', pi)));
+    },
+  },
+  {
+    name: 'payment_intent.payment_failed → failed, PaymentIntent canceled',
+    async setup() {
+      const { o, pi } = await newIntentOrder();
+      theSim().failPaymentIntent(pi);
+      return viaWorker(o.id, workMessageOf(simEvent('payment_intent.payment_failed', pi)));
+    },
+  },
+  {
+    name: 'payment_intent.processing → charging (recheck timer)',
+    async setup() {
+      const { o, pi } = await newIntentOrder();
+      theSim().authorizePaymentIntent(pi, { processing: true });
+      return viaWorker(o.id, workMessageOf(simEvent('payment_intent.processing', pi)));
+    },
+  },
+  {
+    name: 'timer.pending_expired, PaymentIntents → PaymentIntent canceled, canceled',
+    async setup() {
+      const { o } = await newIntentOrder();
+      await fired(`${o.id}-pending`);
+      return viaWorker(o.id, timerMessage(o.id, 'pending_expired', o.pendingExpiresAt));
+    },
+  },
+  {
+    name: 'timer.pending_expired after the customer paid → paid',
+    async setup() {
+      const { o, pi } = await newIntentOrder();
+      // The customer paid; the webhook is not there yet when the expiry timer fires.
+      theSim().authorizePaymentIntent(pi);
+      await fired(`${o.id}-pending`);
+      return viaWorker(o.id, timerMessage(o.id, 'pending_expired', o.pendingExpiresAt));
+    },
+  },
+  {
+    name: 'merchant.cancel, PaymentIntents → PaymentIntent canceled, canceled',
+    async setup() {
+      const { o } = await newIntentOrder();
+      return { orderId: () => o.id, deliver: () => cancelOrder(deps, o.id) };
+    },
+  },
+  {
+    name: 'merchant.cancel after the customer paid → paid (409)',
+    async setup() {
+      const { o, pi } = await newIntentOrder();
+      theSim().authorizePaymentIntent(pi);
+      return {
+        orderId: () => o.id,
+        // The merchant's retries all answer 409 once the order is known paid; that is the success here.
+        deliver: async () => {
+          try {
+            await cancelOrder(deps, o.id);
+          } catch (e) {
+            if (!(isDomainError(e) && e.code === 'ORDER_NOT_CANCELABLE')) throw e;
+          }
+        },
+      };
+    },
+  },
+  {
+    name: 'payment_intent.succeeded with another amount → failed, refunded',
+    async setup() {
+      const { o, pi } = await newIntentOrder();
+      theSim().authorizePaymentIntent(pi);
+      const m = workMessageOf(simEvent('payment_intent.succeeded', pi));
+      if (m.event.type !== 'payment_intent.succeeded') throw new Error('unexpected event');
+      return viaWorker(o.id, { ...m, event: { ...m.event, amount: m.event.amount - 1 } });
+    },
+  },
+  {
+    name: 'payment_intent.succeeded after the order failed → refunded',
+    async setup() {
+      const { o, pi } = await newIntentOrder();
+      // Declined; the customer pays on a second attempt before our cancel reached Stripe.
+      theSim().failPaymentIntent(pi);
+      await confirmAgain(pi);
+      theSim().authorizePaymentIntent(pi);
+      await setupEvent(workMessageOf(simEvent('payment_intent.payment_failed', pi)));
+      expect((await stored(o.id)).status).toBe('failed');
+      return viaWorker(o.id, workMessageOf(simEvent('payment_intent.succeeded', pi)));
+    },
+  },
+];
+
+const SCENARIOS = [...SOURCES_SCENARIOS.map(on('sources')), ...INTENT_SCENARIOS.map(on('payment_intents'))];
 
 /** Delivers until it succeeds, as SQS does; crashes are the only failures expected. */
 async function deliverUntilDone(p: Prepared): Promise<number> {
@@ -341,7 +484,7 @@ async function run(s: Scenario, crashPoints: number[] = []): Promise<Run> {
   };
 }
 
-const table: { event: string; steps: number; passed: number; doubles: number; io: string }[] = [];
+const table: { api: PaymentApi; event: string; steps: number; passed: number; doubles: number; io: string }[] = [];
 
 afterAll(() => {
   if (table.length === 0) return;
@@ -355,9 +498,15 @@ afterAll(() => {
     '',
     ...table.map((r) => `${r.event}: ${r.io}`),
   ];
-  const total = table.reduce((n, r) => n + r.passed + r.doubles, 0);
+  const runs = (rows: typeof table) => rows.reduce((n, r) => n + r.passed + r.doubles, 0);
+  const perApi = (['sources', 'payment_intents'] as const)
+    .map((api) => {
+      const rows = table.filter((r) => r.api === api);
+      return `${api} ${runs(rows)} in ${rows.length} scenarios`;
+    })
+    .join(', ');
   console.log(
-    `\nCrash points (crash after the k-th I/O call, then redelivery; pairs: a second crash after each call of that redelivery), ${total} crashed runs:\n${lines.join('\n')}\n`,
+    `\nCrash points (crash after the k-th I/O call, then redelivery; pairs: a second crash after each call of that redelivery), ${runs(table)} crashed runs (${perApi}):\n${lines.join('\n')}\n`,
   );
 });
 
@@ -393,6 +542,6 @@ describe('crash after every I/O call, then redelivery: the same end state as wit
         doubles += 1;
       }
     }
-    table.push({ event: s.name, steps: n, passed, doubles, io: clean.steps.join(' → ') });
+    table.push({ api: s.api, event: s.name, steps: n, passed, doubles, io: clean.steps.join(' → ') });
   });
 });

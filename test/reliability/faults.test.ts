@@ -3,36 +3,47 @@
  *
  * (a) Stripe answers 500 / 429 / hangs (past the client's timeout) for 30 % of API calls, and
  *     DynamoDB throttles 20 % of writes (a ProvisionedThroughputExceededException injected by a
- *     middleware on the handlers' own SDK client): a few dozen orders of mixed scripts still end
- *     as scripted, with at most one charge per source. The merchant retries a 503 with the same
- *     Idempotency-Key. Then the same with 30 % of Stripe's answers lost after Stripe acted.
+ *     middleware on the handlers' own SDK client): a few dozen orders of mixed scripts, on the
+ *     Sources API and on PaymentIntents, still end as scripted, with at most one successful
+ *     payment kept per order and no PaymentIntent left payable for an order that ended. The
+ *     merchant retries a 503 with the same Idempotency-Key. Then the same with 30 % of Stripe's
+ *     answers lost after Stripe acted.
  * (b) A record that keeps failing (every charge of its source answers 500) lands in the DLQ after
  *     5 receives; once Stripe is back, scripts/dlq-redrive.ts (the function, then the CLI) brings
  *     it back and the order completes, with one charge.
+ *     The same for PaymentIntents: a declined payment whose cancel keeps failing leaves the
+ *     PaymentIntent payable until the redriven record cancels it.
  * (c) The ingress cannot reach its queue: it answers 500, the simulator retries with backoff, and
  *     once the queue is back the event arrives and the order completes: a 500, then a 200.
+ * (d) A webhook lost for good: the timer reconciles with Stripe (Sources: the source is charged;
+ *     PaymentIntents: the customer had paid, the order ends paid).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { PaymentApi } from '../../lambdas/domain/index.js';
 import { redriveDlq } from '../../scripts/dlq-redrive.js';
 import { type Sandbox, startSandbox } from '../../scripts/sandbox/start.js';
 import { type StripeSim, seededRandom } from '../../scripts/stripe-sim/index.js';
 import { clientConfig } from '../support/moto.js';
 import { SandboxClient } from '../support/sandbox-client.js';
 import {
+  actOnIntent,
   allowedFinal,
   clearOfDailyCutoff,
   eventually,
   histogram,
   moneyViolations,
-  ORDER_BODIES,
+  ORDER_BODIES_OF,
   pool,
   queueDepth,
+  raceConsistent,
   type Script,
   type Scripted,
+  StripeMoney,
+  scripted,
   sleep,
   statusesOf,
   TERMINAL,
@@ -138,7 +149,7 @@ afterAll(async () => {
 });
 
 const noFaults = () => {
-  sim.setFaults({ rate: 0, modes: ['500'], paths: [], sources: [] });
+  sim.setFaults({ rate: 0, modes: ['500'], paths: [], sources: [], paymentIntents: [] });
   inject.throttleRate = 0;
   inject.queueDown = false;
 };
@@ -153,11 +164,26 @@ async function call(method: 'GET' | 'POST', path: string, body?: unknown, key?: 
   }
 }
 
-async function createOrder(i: number, script: Script, tag: string): Promise<Scripted & { attempts: number }> {
-  const r = await call('POST', '/orders', ORDER_BODIES[i % ORDER_BODIES.length], `faults-${tag}-${SEED}-${i}`);
+async function createOrder(
+  i: number,
+  api: PaymentApi,
+  script: Script,
+  tag: string,
+): Promise<Scripted & { attempts: number }> {
+  const bodies = ORDER_BODIES_OF[api];
+  const r = await call('POST', '/orders', bodies[i % bodies.length], `faults-${tag}-${api}-${SEED}-${i}`);
   if (r.status !== 201) throw new Error(`POST /orders → ${r.status} ${JSON.stringify(r.body)}`);
-  const o = r.body as { id: string; payment: { sourceId: string } };
-  return { id: o.id, sourceId: o.payment.sourceId, script, attempts: r.attempts };
+  const o = scripted(r.body, script);
+  if (o.api !== api) throw new Error(`asked for ${api}, got ${JSON.stringify(r.body)}`);
+  return { ...o, attempts: r.attempts };
+}
+
+/** The merchant's cancel, retried on 503 like any API call; its final status. */
+async function merchantCancel(orderId: string): Promise<number> {
+  const r = await call('POST', `/orders/${orderId}/cancel`);
+  if (r.status !== 200 && r.status !== 409)
+    throw new Error(`cancel ${orderId} → ${r.status} ${JSON.stringify(r.body)}`);
+  return r.status;
 }
 
 /** The system is idle: no webhook queued or retrying, the work queue empty. */
@@ -166,35 +192,50 @@ async function quiet(): Promise<boolean> {
   return (await queueDepth(sqs, sandbox.resources.queueUrl)) === 0;
 }
 
-const MIX: [Script, number][] = [
-  ['paid', 10],
-  ['declined', 5],
-  ['charge_declined', 5],
-  ['expired', 5],
-  ['merchant_canceled', 7],
-  ['cancel_race', 6],
-];
+const MIX: Record<PaymentApi, [Script, number][]> = {
+  sources: [
+    ['paid', 10],
+    ['declined', 5],
+    ['charge_declined', 5],
+    ['expired', 5],
+    ['merchant_canceled', 7],
+    ['cancel_race', 6],
+  ],
+  // charge_declined: the payment goes processing, then fails.
+  payment_intents: [
+    ['paid', 8],
+    ['declined', 4],
+    ['charge_declined', 3],
+    ['expired', 4],
+    ['merchant_canceled', 5],
+    ['cancel_race', 5],
+    ['declined_then_paid', 3],
+  ],
+};
 
 /** A few dozen scripted orders under whatever faults are on; returns the figures. */
 async function scriptedRun(tag: string) {
   const started = Date.now();
   const sourcesBefore = sim.sources().length;
-  const scripts = MIX.flatMap(([s, n]) => Array.from({ length: n }, () => s));
-  const orders = await pool(scripts, 8, (s, i) => createOrder(i, s, tag));
+  const intentsBefore = sim.paymentIntents().length;
+  const planned = (['sources', 'payment_intents'] as const).flatMap((api) =>
+    MIX[api].flatMap(([script, n]) => Array.from({ length: n }, () => ({ api, script }))),
+  );
+  const orders = await pool(planned, 8, (p, i) => createOrder(i, p.api, p.script, tag));
   await pool(orders, 8, async (o) => {
-    if (o.script === 'paid') sim.authorizeSource(o.sourceId);
-    else if (o.script === 'declined') sim.failSource(o.sourceId);
-    else if (o.script === 'charge_declined') sim.authorizeSource(o.sourceId, { chargeOutcome: 'failed' });
+    if (o.api === 'payment_intents') {
+      const race: [number, number] = [Math.floor(raceRandom() * 1500), Math.floor(raceRandom() * 1500)];
+      return actOnIntent(sim, o, merchantCancel, race);
+    }
+    if (o.script === 'paid') sim.authorizeSource(o.paymentId);
+    else if (o.script === 'declined') sim.failSource(o.paymentId);
+    else if (o.script === 'charge_declined') sim.authorizeSource(o.paymentId, { chargeOutcome: 'failed' });
     else if (o.script === 'merchant_canceled') {
-      const r = await call('POST', `/orders/${o.id}/cancel`);
-      if (r.status !== 200) throw new Error(`cancel ${o.id} → ${r.status} ${JSON.stringify(r.body)}`);
+      if ((await merchantCancel(o.id)) !== 200) throw new Error(`cancel ${o.id} was refused`);
     } else if (o.script === 'cancel_race') {
-      sim.authorizeSource(o.sourceId);
+      sim.authorizeSource(o.paymentId);
       await sleep(Math.floor(raceRandom() * 3000));
-      const r = await call('POST', `/orders/${o.id}/cancel`);
-      if (r.status !== 200 && r.status !== 409)
-        throw new Error(`cancel ${o.id} → ${r.status} ${JSON.stringify(r.body)}`);
-      o.cancelStatus = r.status;
+      o.cancelStatus = await merchantCancel(o.id);
     }
   });
   // Let the redeliveries play out, then jump past every deadline: timers fire (still under faults).
@@ -212,49 +253,129 @@ async function scriptedRun(tag: string) {
     1000,
   );
   const dlqUnderFaults = await queueDepth(sqs, sandbox.resources.dlqUrl);
-  return { orders, settled, dlqUnderFaults, sources: sim.sources().length - sourcesBefore, ms: Date.now() - started };
+  return {
+    orders,
+    settled,
+    dlqUnderFaults,
+    sources: sim.sources().length - sourcesBefore,
+    intents: sim.paymentIntents().length - intentsBefore,
+    /**
+     * PaymentIntents no order points at: a POST /orders that failed after Stripe created its
+     * PaymentIntent (a lost or late answer, a throttled write), retried by the merchant, creates
+     * the order with a new id and so a new PaymentIntent. Nobody was shown the orphan's QR code.
+     */
+    orphans: histogram(
+      sim
+        .paymentIntents()
+        .slice(intentsBefore)
+        .filter((pi) => !ids.includes(pi.metadata.order_id ?? ''))
+        .map((pi) => pi.status),
+    ),
+    ms: Date.now() - started,
+  };
 }
+
+/**
+ * Whatever the faults pushed into the DLQ is redriven (the operator's `npm run dlq:redrive`);
+ * then every order of the run is as scripted and within the money invariants, and the
+ * PaymentIntents races are consistent. The money is checked after the redrive: a record that
+ * failed five times may be the effect that cancels a failed order's PaymentIntent, which stays
+ * payable until it runs (were it paid meanwhile, the success would be refunded). The DLQ
+ * messages' types, for the report.
+ */
+async function redriveAndCheck(r: Awaited<ReturnType<typeof scriptedRun>>): Promise<string[]> {
+  const dlqLines: string[] = [];
+  let settled = r.settled;
+  if (r.dlqUnderFaults > 0) {
+    const where = { sqs, dlqUrl: sandbox.resources.dlqUrl, queueUrl: sandbox.resources.queueUrl };
+    await redriveDlq({ ...where, dryRun: true, log: (l) => dlqLines.push(l) });
+    const moved = await redriveDlq({ ...where, log: () => undefined });
+    expect(moved).toMatchObject({ moved: r.dlqUnderFaults, failed: 0 });
+    await eventually(quiet, 'the redriven records to be processed', 60_000, 500);
+    settled = await statusesOf(
+      dynamodb,
+      sandbox.resources.tableName,
+      r.orders.map((o) => o.id),
+    );
+  }
+  expect(await queueDepth(sqs, sandbox.resources.dlqUrl)).toBe(0);
+  // The redrive changes no order's state, only finishes the effects of their last write.
+  expect([...settled.values()].map((o) => [o.id, o.status])).toEqual(
+    [...settled.keys()].map((id) => [id, r.settled.get(id)?.status]),
+  );
+  const money = new StripeMoney(sim);
+  expect([...settled.values()].flatMap((o) => moneyViolations(o, money))).toEqual([]);
+  expect([...settled.values()].filter((o) => !TERMINAL.has(o.status))).toEqual([]);
+  expect(r.orders.filter((o) => !allowedFinal(o).includes(settled.get(o.id)?.status ?? ''))).toEqual([]);
+  expect(r.orders.filter((o) => !raceConsistent(o)).map((o) => JSON.stringify(o))).toEqual([]);
+  expect(new Set(r.orders.map((o) => o.api))).toEqual(new Set(['sources', 'payment_intents']));
+  return dlqLines;
+}
+
+const dlqLine = (dlqLines: string[]) =>
+  `DLQ redriven        ${
+    dlqLines
+      .filter((l) => l.includes('would move'))
+      .map((l) => /"type":"([^"]+)"/.exec(l)?.[1] ?? '?')
+      .join(', ') || 'nothing'
+  }`;
 
 function report(title: string, r: Awaited<ReturnType<typeof scriptedRun>>, extra: string[]) {
   const stats = sandbox.events.stats();
+  type O = (typeof r.orders)[number];
+  const perApi = (api: PaymentApi, f: (o: O) => string, only: (o: O) => boolean) =>
+    `${api} ${JSON.stringify(histogram(r.orders.filter((o) => o.api === api && only(o)).map(f)))}`;
+  const both = (f: (o: O) => string, only: (o: O) => boolean = () => true) =>
+    `${perApi('sources', f, only)}; ${perApi('payment_intents', f, only)}`;
   console.log(
     `\n${title}:\n  ${[
-      `orders per script   ${JSON.stringify(histogram(r.orders.map((o) => o.script)))}`,
-      `POST /orders tries  ${JSON.stringify(histogram(r.orders.map((o) => `${o.attempts}×`)))}; Stripe sources created ${r.sources}`,
+      `orders per script   ${both((o) => o.script)}`,
+      `POST /orders tries  ${JSON.stringify(histogram(r.orders.map((o) => `${o.attempts}×`)))}; Stripe created ${r.sources} sources, ${r.intents} PaymentIntents`,
+      `orphan PIs          ${JSON.stringify(r.orphans)} (created by a POST /orders that failed after Stripe acted; no order points at them)`,
       ...extra,
       `worker so far       ${stats.invocations} invocations, ${stats.records} records, ${stats.failed} failed and redelivered`,
-      `final states        ${JSON.stringify(histogram([...r.settled.values()].map((o) => o.status)))}`,
-      `cancel races        ${JSON.stringify(histogram(r.orders.filter((o) => o.script === 'cancel_race').map((o) => `cancel ${o.cancelStatus} → ${r.settled.get(o.id)?.status}`)))}`,
+      `final states        ${both((o) => r.settled.get(o.id)?.status ?? 'missing')}`,
+      `cancel races        ${both(
+        (o) => `cancel ${o.cancelStatus} → ${r.settled.get(o.id)?.status}`,
+        (o) => o.script === 'cancel_race',
+      )}`,
       `DLQ under faults    ${r.dlqUnderFaults}`,
       `wall time           ${(r.ms / 1000).toFixed(1)} s`,
     ].join('\n  ')}\n`,
   );
 }
 
-/** The report line of the charges Stripe holds for these orders' sources, by status. */
-const chargesLine = (orders: readonly { sourceId: string }[]): string =>
-  `charges             ${JSON.stringify(
-    histogram(
-      orders.flatMap((o) =>
-        sim
-          .charges()
-          .filter((ch) => ch.source.id === o.sourceId)
-          .map((ch) => ch.status),
-      ),
-    ),
-  )}`;
+/** The report lines of the money Stripe holds for these orders: charges by status per API, refunds, PaymentIntents. */
+const chargesLine = (orders: readonly Scripted[]): string[] => {
+  const money = new StripeMoney(sim);
+  const of = (api: PaymentApi) =>
+    orders.filter((o) => o.api === api).map((o) => money.of({ id: o.id, payment: paymentOf(o) }));
+  const charges = (api: PaymentApi) =>
+    JSON.stringify(histogram(of(api).flatMap((m) => m.charges.map((c) => c.status))));
+  const refunds = (api: PaymentApi) => of(api).reduce((n, m) => n + m.refunds.length, 0);
+  return [
+    `charges             sources ${charges('sources')}; payment_intents ${charges('payment_intents')}`,
+    `refunds             sources ${refunds('sources')}; payment_intents ${refunds('payment_intents')}`,
+    `PaymentIntents      ${JSON.stringify(histogram(of('payment_intents').map((m) => m.objectStatus ?? 'missing')))}`,
+  ];
+};
+
+const paymentOf = (o: Scripted) =>
+  o.api === 'sources'
+    ? { api: 'sources' as const, sourceId: o.paymentId }
+    : { api: 'payment_intents' as const, paymentIntentId: o.paymentId };
 
 describe('faults', () => {
   it('(c) the ingress cannot reach SQS: 500, Stripe retries, the event arrives once the queue is back', async () => {
     noFaults();
-    const o = await createOrder(0, 'paid', 'ingress');
+    const o = await createOrder(0, 'sources', 'paid', 'ingress');
     inject.queueDown = true;
     let evtId: string | undefined;
     try {
-      sim.authorizeSource(o.sourceId);
+      sim.authorizeSource(o.paymentId);
       evtId = sim
         .events()
-        .find((e) => e.type === 'source.chargeable' && (e.data.object as { id: string }).id === o.sourceId)?.id;
+        .find((e) => e.type === 'source.chargeable' && (e.data.object as { id: string }).id === o.paymentId)?.id;
       expect(evtId).toBeDefined();
       // At least two failed attempts (the first and a retry) while the queue is unreachable.
       await eventually(
@@ -279,21 +400,21 @@ describe('faults', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.slice(0, -1).every((s) => s === 500)).toBe(true);
     expect(attempts.map((d) => d.attempt)).toEqual(attempts.map((_, i) => i + 1));
-    expect(sim.charges().filter((ch) => ch.source.id === o.sourceId)).toHaveLength(1);
+    expect(sim.charges().filter((ch) => ch.source.id === o.paymentId)).toHaveLength(1);
     console.log(`\n(c) ingress queue down: delivery attempts of ${evtId}: ${statuses.join(' → ')}\n`);
   });
 
   it('(b) a record that exhausts its receives lands in the DLQ; dlq-redrive brings it back and it completes', async () => {
     noFaults();
-    const a = await createOrder(0, 'paid', 'dlq');
-    const b = await createOrder(1, 'paid', 'dlq');
+    const a = await createOrder(0, 'sources', 'paid', 'dlq');
+    const b = await createOrder(1, 'sources', 'paid', 'dlq');
     expect(await queueDepth(sqs, sandbox.resources.dlqUrl)).toBe(0);
     // Stripe answers 500 to every charge of these two sources: their source.chargeable records
     // fail on every receive and move to the DLQ after the fifth.
-    sim.setFaults({ rate: 1, modes: ['500'], paths: ['POST /v1/charges'], sources: [a.sourceId, b.sourceId] });
+    sim.setFaults({ rate: 1, modes: ['500'], paths: ['POST /v1/charges'], sources: [a.paymentId, b.paymentId] });
     try {
-      sim.authorizeSource(a.sourceId);
-      sim.authorizeSource(b.sourceId);
+      sim.authorizeSource(a.paymentId);
+      sim.authorizeSource(b.paymentId);
       await eventually(
         async () => (await queueDepth(sqs, sandbox.resources.dlqUrl)) === 2,
         'both records in the DLQ',
@@ -305,7 +426,7 @@ describe('faults', () => {
     }
     const before = await statusesOf(dynamodb, sandbox.resources.tableName, [a.id, b.id]);
     expect([before.get(a.id)?.status, before.get(b.id)?.status]).toEqual(['chargeable', 'chargeable']);
-    expect(sim.charges().filter((ch) => ch.source.id === a.sourceId || ch.source.id === b.sourceId)).toEqual([]);
+    expect(sim.charges().filter((ch) => ch.source.id === a.paymentId || ch.source.id === b.paymentId)).toEqual([]);
 
     // A dry run moves nothing.
     const lines: string[] = [];
@@ -371,7 +492,7 @@ describe('faults', () => {
       30_000,
     );
     for (const o of after.values()) expect(moneyViolations(o, sim)).toEqual([]);
-    for (const o of [a, b]) expect(sim.charges().filter((ch) => ch.source.id === o.sourceId)).toHaveLength(1);
+    for (const o of [a, b]) expect(sim.charges().filter((ch) => ch.source.id === o.paymentId)).toHaveLength(1);
     console.log(`\n(b) DLQ redrive:\n  ${[...lines, ...cli.stdout.trim().split('\n')].join('\n  ')}\n`);
   });
 
@@ -387,32 +508,11 @@ describe('faults', () => {
     } finally {
       noFaults();
     }
-    for (const o of r.settled.values()) expect(moneyViolations(o, sim)).toEqual([]);
-    expect([...r.settled.values()].filter((o) => !TERMINAL.has(o.status))).toEqual([]);
-    // Anything the faults pushed into the DLQ is harmless once redriven: the states do not change.
-    const dlqLines: string[] = [];
-    if (r.dlqUnderFaults > 0) {
-      const where = { sqs, dlqUrl: sandbox.resources.dlqUrl, queueUrl: sandbox.resources.queueUrl };
-      await redriveDlq({ ...where, dryRun: true, log: (l) => dlqLines.push(l) });
-      const moved = await redriveDlq({ ...where, log: () => undefined });
-      expect(moved).toMatchObject({ moved: r.dlqUnderFaults, failed: 0 });
-      await eventually(quiet, 'the redriven records to be processed', 60_000, 500);
-      const again = await statusesOf(
-        dynamodb,
-        sandbox.resources.tableName,
-        r.orders.map((o) => o.id),
-      );
-      expect(r.orders.filter((o) => !allowedFinal(o).includes(again.get(o.id)?.status ?? ''))).toEqual([]);
-    }
+    const dlqLines = await redriveAndCheck(r);
     report('(a) Stripe 500/429/hang 30 % + DynamoDB write throttling 20 %', r, [
       `DynamoDB writes     ${inject.writes - writesBefore}, throttled ${inject.throttled - throttledBefore}`,
-      `DLQ redriven        ${
-        dlqLines
-          .filter((l) => l.includes('would move'))
-          .map((l) => /"type":"([^"]+)"/.exec(l)?.[1] ?? '?')
-          .join(', ') || 'nothing'
-      }`,
-      chargesLine(r.orders),
+      dlqLine(dlqLines),
+      ...chargesLine(r.orders),
     ]);
   });
 
@@ -425,8 +525,8 @@ describe('faults', () => {
     } finally {
       noFaults();
     }
-    for (const o of r.settled.values()) expect(moneyViolations(o, sim)).toEqual([]);
-    report("(a') Stripe answers lost after the fact 30 %", r, [chargesLine(r.orders)]);
+    const dlqLines = await redriveAndCheck(r);
+    report("(a') Stripe answers lost after the fact 30 %", r, [dlqLine(dlqLines), ...chargesLine(r.orders)]);
   });
 
   it('(d) the source.chargeable webhook is lost for good: the pending-expiry timer asks Stripe and charges', async () => {
@@ -434,11 +534,11 @@ describe('faults', () => {
     // Earlier tests moved the shared clock by hours: authorizing within the hour before 23:45 CST
     // would make the timer find the deadline passed (a cancel, correctly) instead of a charge.
     await clearOfDailyCutoff(sandbox, 3600 + 120);
-    const o = await createOrder(0, 'paid', 'lost-webhook');
+    const o = await createOrder(0, 'sources', 'paid', 'lost-webhook');
     // Stripe never delivers this event (no endpoint at that moment, and it is not retried).
     sim.setWebhookUrl(undefined);
     try {
-      sim.authorizeSource(o.sourceId);
+      sim.authorizeSource(o.paymentId);
     } finally {
       sim.setWebhookUrl(`${sandbox.url}/webhooks/stripe`);
     }
@@ -455,6 +555,71 @@ describe('faults', () => {
       30_000,
     );
     expect(moneyViolations(paid, sim)).toEqual([]);
-    expect(sim.charges().filter((ch) => ch.source.id === o.sourceId)).toHaveLength(1);
+    expect(sim.charges().filter((ch) => ch.source.id === o.paymentId)).toHaveLength(1);
+  });
+
+  it("(d') PaymentIntents: payment_intent.succeeded is lost for good: the expiry timer finds it paid → paid, nothing refunded", async () => {
+    noFaults();
+    const o = await createOrder(0, 'payment_intents', 'paid', 'lost-pi-webhook');
+    sim.setWebhookUrl(undefined);
+    try {
+      sim.authorizePaymentIntent(o.paymentId);
+    } finally {
+      sim.setWebhookUrl(`${sandbox.url}/webhooks/stripe`);
+    }
+    await sleep(500);
+    expect((await statusesOf(dynamodb, sandbox.resources.tableName, [o.id])).get(o.id)?.status).toBe('pending');
+    // PAYMENT_EXPIRY_SECONDS later the -pending timer tries to cancel: Stripe refuses, the customer paid.
+    await sandbox.advanceClock(sandbox.payment.expirySeconds + 60);
+    const paid = await eventually(
+      async () => {
+        const s = (await statusesOf(dynamodb, sandbox.resources.tableName, [o.id])).get(o.id);
+        return s?.status === 'paid' ? s : undefined;
+      },
+      'the order to be paid through its expiry timer',
+      30_000,
+    );
+    expect(moneyViolations(paid, sim)).toEqual([]);
+    expect(sim.paymentIntents().find((pi) => pi.id === o.paymentId)?.status).toBe('succeeded');
+    expect(sim.refunds().filter((r) => r.payment_intent === o.paymentId)).toEqual([]);
+  });
+
+  it("(b') PaymentIntents: a decline whose cancel keeps failing lands in the DLQ; redriven, the PaymentIntent is canceled", async () => {
+    noFaults();
+    expect(await queueDepth(sqs, sandbox.resources.dlqUrl)).toBe(0);
+    const o = await createOrder(0, 'payment_intents', 'declined', 'dlq-pi');
+    await eventually(async () => (await quiet()) || undefined, 'the creation to be processed', 30_000, 200);
+    const intent = () => sim.paymentIntents().find((pi) => pi.id === o.paymentId);
+    // Stripe answers 500 to every cancel of this PaymentIntent: the payment_failed record writes
+    // the order failed, then fails on its cancel effect, on every receive, and moves to the DLQ.
+    sim.setFaults({ rate: 1, modes: ['500'], paths: ['POST /v1/payment_intents'], paymentIntents: [o.paymentId] });
+    try {
+      sim.failPaymentIntent(o.paymentId);
+      await eventually(
+        async () => (await queueDepth(sqs, sandbox.resources.dlqUrl)) === 1,
+        'the record in the DLQ',
+        90_000,
+        500,
+      );
+    } finally {
+      noFaults();
+    }
+    const before = (await statusesOf(dynamodb, sandbox.resources.tableName, [o.id])).get(o.id);
+    expect(before?.status).toBe('failed');
+    // The order ended, but its PaymentIntent could still be paid: what the redrive must fix.
+    expect(intent()?.status).toBe('requires_payment_method');
+    const moved = await redriveDlq({
+      sqs,
+      dlqUrl: sandbox.resources.dlqUrl,
+      queueUrl: sandbox.resources.queueUrl,
+      log: () => undefined,
+    });
+    expect(moved).toMatchObject({ moved: 1, failed: 0 });
+    await eventually(() => intent()?.status === 'canceled', 'the PaymentIntent to be canceled', 30_000, 200);
+    await eventually(quiet, 'the redriven record to be processed', 30_000, 500);
+    const after = (await statusesOf(dynamodb, sandbox.resources.tableName, [o.id])).get(o.id);
+    expect(after?.status).toBe('failed');
+    if (after) expect(moneyViolations(after, sim)).toEqual([]);
+    expect(await queueDepth(sqs, sandbox.resources.dlqUrl)).toBe(0);
   });
 });

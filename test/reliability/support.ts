@@ -16,10 +16,9 @@ import { parseOrder } from '../../lambdas/adapters/dynamodb/order-store.js';
 import { TABLE_SCHEMA } from '../../lambdas/adapters/dynamodb/schema.js';
 import { encodeWorkMessage } from '../../lambdas/adapters/messages.js';
 import { type StripeEventLike, translateStripeEvent } from '../../lambdas/adapters/stripe/events.js';
-import type { Order } from '../../lambdas/domain/index.js';
+import type { Order, PaymentApi } from '../../lambdas/domain/index.js';
 import type { PaymentGateway, WorkMessage } from '../../lambdas/ports/index.js';
-import type { EventObj, StripeSim } from '../../scripts/stripe-sim/index.js';
-import { sourceIdOf } from '../support/orders.js';
+import type { EventObj, RefundObj, StripeSim } from '../../scripts/stripe-sim/index.js';
 import { Crash } from '../support/world.js';
 
 export { Crash };
@@ -242,30 +241,87 @@ export async function eventually<T>(
   }
 }
 
-/** What Stripe holds about one source: its charges (by status) and the refunds of those charges. */
-export function moneyOf(sim: StripeSim, sourceId: string) {
-  const charges = sim.charges().filter((c) => c.source.id === sourceId);
-  const ids = new Set(charges.map((c) => c.id));
-  const refunds = sim.refunds().filter((r) => ids.has(r.charge));
-  return {
-    charges,
-    succeeded: charges.filter((c) => c.status === 'succeeded'),
-    refunds,
-  };
+/** A charge as the money checks need it (a source's or a PaymentIntent's). */
+interface ChargeView {
+  id: string;
+  status: string;
 }
 
 /**
- * Money invariants of one order against Stripe; the list of violations (empty = fine):
- * - at most one charge per source (single-use), at most one succeeded;
- * - a succeeded charge ⇒ the order is paid with that charge, or refunded with a refund of it;
- * - paid ⇒ Stripe has that succeeded charge; refunded ⇒ Stripe has a refund of its charge;
- * - at most one refund per charge.
+ * Everything Stripe (the simulator) holds about payments, read once and indexed: the money
+ * checks of a thousand orders read it once instead of copying the simulator's state per order.
  */
-export function moneyViolations(order: Pick<Order, 'id' | 'status' | 'chargeId' | 'payment'>, sim: StripeSim) {
-  const { charges, succeeded, refunds } = moneyOf(sim, sourceIdOf(order));
+export class StripeMoney {
+  private readonly sourceCharges = new Map<string, ChargeView[]>();
+  private readonly intentCharges = new Map<string, ChargeView[]>();
+  private readonly refundsByCharge = new Map<string, RefundObj[]>();
+  private readonly sourceStatus = new Map<string, string>();
+  private readonly intentStatus = new Map<string, string>();
+
+  constructor(sim: StripeSim) {
+    const push = <V>(m: Map<string, V[]>, k: string, v: V) => {
+      const list = m.get(k);
+      if (list) list.push(v);
+      else m.set(k, [v]);
+    };
+    for (const c of sim.charges()) push(this.sourceCharges, c.source.id, { id: c.id, status: c.status });
+    for (const c of sim.paymentIntentCharges())
+      push(this.intentCharges, c.payment_intent, { id: c.id, status: c.status });
+    for (const r of sim.refunds()) push(this.refundsByCharge, r.charge, r);
+    for (const src of sim.sources()) this.sourceStatus.set(src.id, src.status);
+    for (const pi of sim.paymentIntents()) this.intentStatus.set(pi.id, pi.status);
+  }
+
+  /** What Stripe holds about one order's payment object: its status, its charges (and the succeeded ones), their refunds. */
+  of(order: Pick<Order, 'id' | 'payment'>) {
+    const p = order.payment;
+    const charges =
+      (p.api === 'sources' ? this.sourceCharges.get(p.sourceId) : this.intentCharges.get(p.paymentIntentId)) ?? [];
+    return {
+      api: p.api,
+      /** The source's or the PaymentIntent's status at Stripe. */
+      objectStatus: p.api === 'sources' ? this.sourceStatus.get(p.sourceId) : this.intentStatus.get(p.paymentIntentId),
+      charges,
+      succeeded: charges.filter((c) => c.status === 'succeeded'),
+      refunds: charges.flatMap((c) => this.refundsByCharge.get(c.id) ?? []),
+    };
+  }
+}
+
+const moneyFrom = (s: StripeSim | StripeMoney) => (s instanceof StripeMoney ? s : new StripeMoney(s));
+
+/** What Stripe holds about one order's payment (its source or its PaymentIntent). */
+export function moneyOf(sim: StripeSim | StripeMoney, order: Pick<Order, 'id' | 'payment'>) {
+  return moneyFrom(sim).of(order);
+}
+
+/** PaymentIntent statuses in which someone could still pay it. */
+const LIVE_INTENT = new Set([
+  'requires_payment_method',
+  'requires_confirmation',
+  'requires_action',
+  'requires_capture',
+]);
+
+/**
+ * Money invariants of one order against Stripe; the list of violations (empty = fine):
+ * - at most one charge per source (single-use), at most one succeeded charge per source or
+ *   PaymentIntent: at most one successful payment kept per order;
+ * - a succeeded charge ⇒ the order is paid with that charge, or Stripe has a refund of it;
+ * - paid ⇒ Stripe has that succeeded charge; refunded ⇒ Stripe has a refund of its charge;
+ * - at most one refund per charge;
+ * - PaymentIntents: a paid order's PaymentIntent succeeded; an order that ended unpaid leaves no
+ *   PaymentIntent anyone could still pay.
+ * `sim` may be a StripeMoney read once for many orders.
+ */
+export function moneyViolations(
+  order: Pick<Order, 'id' | 'status' | 'chargeId' | 'payment'>,
+  sim: StripeSim | StripeMoney,
+): string[] {
+  const { charges, succeeded, refunds, objectStatus } = moneyOf(sim, order);
   const v: string[] = [];
-  const tag = `${order.id} (${order.status})`;
-  if (charges.length > 1) v.push(`${tag}: ${charges.length} charges for one source`);
+  const tag = `${order.id} (${order.payment.api}, ${order.status})`;
+  if (order.payment.api === 'sources' && charges.length > 1) v.push(`${tag}: ${charges.length} charges for one source`);
   if (succeeded.length > 1) v.push(`${tag}: ${succeeded.length} succeeded charges`);
   const ok = succeeded[0];
   if (ok) {
@@ -273,16 +329,30 @@ export function moneyViolations(order: Pick<Order, 'id' | 'status' | 'chargeId' 
     if (refunded.length > 1) v.push(`${tag}: ${refunded.length} refunds of ${ok.id}`);
     if (order.status === 'paid' && order.chargeId !== ok.id)
       v.push(`${tag}: paid with ${order.chargeId}, not ${ok.id}`);
+    if (order.status === 'paid' && refunded.length > 0) v.push(`${tag}: paid but its charge ${ok.id} was refunded`);
     if (order.status === 'refunded' && refunded.length === 0) v.push(`${tag}: refunded but Stripe has no refund`);
     if (order.status !== 'paid' && order.status !== 'refunded' && refunded.length === 0)
       v.push(`${tag}: charge ${ok.id} succeeded and was never refunded`);
   } else if (order.status === 'paid') v.push(`${tag}: paid without a succeeded charge`);
+  if (order.payment.api === 'payment_intents') {
+    if (objectStatus === undefined) v.push(`${tag}: Stripe has no PaymentIntent ${order.payment.paymentIntentId}`);
+    if (order.status === 'paid' && objectStatus !== 'succeeded')
+      v.push(`${tag}: paid but its PaymentIntent is ${objectStatus}`);
+    if (TERMINAL.has(order.status) && objectStatus !== undefined && LIVE_INTENT.has(objectStatus))
+      v.push(`${tag}: its PaymentIntent is left ${objectStatus}`);
+  }
   return v;
 }
 
 // ------------------------------------------------------------------ scripted orders over the sandbox
 
-/** What the customer, the merchant and Stripe do with an order, and the state that implies. */
+/**
+ * What the customer, the merchant and Stripe do with an order, and the state that implies. On
+ * PaymentIntents: `paid` the customer pays, `declined` the customer declines, `expired` nobody
+ * pays (the -pending timer cancels the PaymentIntent), `charge_declined` the payment is
+ * processing and then fails, `merchant_canceled`, and `cancel_race` (below). `deadline_missed`
+ * exists on Sources only.
+ */
 export type Script =
   | 'paid'
   | 'declined'
@@ -290,10 +360,19 @@ export type Script =
   | 'expired'
   | 'deadline_missed'
   | 'merchant_canceled'
-  /** The customer authorizes and the merchant cancels a moment later, racing the charge. */
-  | 'cancel_race';
+  /**
+   * Sources: the customer authorizes and the merchant cancels a moment later, racing the charge.
+   * PaymentIntents: the customer pays and the merchant cancels at random moments, racing at Stripe.
+   */
+  | 'cancel_race'
+  /**
+   * PaymentIntents: the customer declines, then tries again and pays, racing the cancel the
+   * failed order sends to Stripe: failed (the cancel got there first), refunded (the payment
+   * arrived for a failed order), or paid (Stripe's success was processed before the decline).
+   */
+  | 'declined_then_paid';
 
-export const FINAL_STATUS: Record<Exclude<Script, 'cancel_race'>, string> = {
+export const FINAL_STATUS: Record<Exclude<Script, 'cancel_race' | 'declined_then_paid'>, string> = {
   paid: 'paid',
   declined: 'failed',
   charge_declined: 'failed',
@@ -302,26 +381,174 @@ export const FINAL_STATUS: Record<Exclude<Script, 'cancel_race'>, string> = {
   merchant_canceled: 'canceled',
 };
 
-export const ORDER_BODIES = [
-  { amount: 1099, currency: 'usd', paymentMethod: 'wechat' },
-  { amount: 5000, currency: 'cny', paymentMethod: 'alipay', returnUrl: 'https://shop.example/return' },
-] as const;
+/** Order bodies per API: WeChat Pay (usd) and Alipay (cny), the API named explicitly. */
+export const ORDER_BODIES_OF: Record<PaymentApi, readonly Record<string, unknown>[]> = {
+  sources: [
+    { amount: 1099, currency: 'usd', paymentMethod: 'wechat', stripeApi: 'sources' },
+    {
+      amount: 5000,
+      currency: 'cny',
+      paymentMethod: 'alipay',
+      returnUrl: 'https://shop.example/return',
+      stripeApi: 'sources',
+    },
+  ],
+  payment_intents: [
+    { amount: 1099, currency: 'usd', paymentMethod: 'wechat', stripeApi: 'payment_intents' },
+    {
+      amount: 5000,
+      currency: 'cny',
+      paymentMethod: 'alipay',
+      returnUrl: 'https://shop.example/return',
+      stripeApi: 'payment_intents',
+    },
+  ],
+};
 
 export interface Scripted {
   id: string;
-  sourceId: string;
+  api: PaymentApi;
+  /** The source id (Sources) or the PaymentIntent id (PaymentIntents). */
+  paymentId: string;
   script: Script;
   /** cancel_race: what POST /orders/{id}/cancel answered. */
   cancelStatus?: number;
+  /**
+   * cancel_race and declined_then_paid on PaymentIntents: whether Stripe took the customer's
+   * payment (false: our cancel got there first).
+   */
+  customerPaid?: boolean;
+}
+
+/** The scripted order from an API answer of POST /orders. */
+export function scripted(body: unknown, script: Script): Scripted {
+  const o = body as { id: string; payment: { api: PaymentApi; sourceId?: string; paymentIntentId?: string } };
+  const paymentId = o.payment.api === 'sources' ? o.payment.sourceId : o.payment.paymentIntentId;
+  if (!paymentId) throw new Error(`order ${o.id} has no payment object: ${JSON.stringify(o.payment)}`);
+  return { id: o.id, api: o.payment.api, paymentId, script };
 }
 
 /**
- * The statuses an order may end in. A cancel that won the race (200) ends canceled, or refunded
- * when a charge in flight still succeeded; one that lost it (409: the order was paid) ends paid.
+ * The statuses an order may end in. A cancel that won the race (200) ends canceled — on Sources
+ * or refunded when a charge in flight still succeeded; on PaymentIntents the PaymentIntent was
+ * canceled first, so nobody could pay. One that lost it (409: the order was paid) ends paid.
  */
 export function allowedFinal(o: Scripted): string[] {
+  if (o.script === 'declined_then_paid') return o.customerPaid ? ['refunded', 'paid'] : ['failed'];
   if (o.script !== 'cancel_race') return [FINAL_STATUS[o.script]];
-  return o.cancelStatus === 200 ? ['canceled', 'refunded'] : ['paid'];
+  if (o.cancelStatus !== 200) return ['paid'];
+  return o.api === 'sources' ? ['canceled', 'refunded'] : ['canceled'];
+}
+
+/**
+ * What the customer and the merchant do for a PaymentIntents order (`expired`: nothing), through
+ * the simulator's controls and the storefront API. `cancel(id)` is the merchant's
+ * POST /orders/{id}/cancel and answers its status. The race waits `raceDelaysMs` (customer,
+ * merchant) before each acts.
+ */
+export async function actOnIntent(
+  sim: StripeSim,
+  o: Scripted,
+  cancel: (orderId: string) => Promise<number>,
+  raceDelaysMs: [number, number] = [0, 0],
+): Promise<void> {
+  const id = o.paymentId;
+  switch (o.script) {
+    case 'paid':
+      sim.authorizePaymentIntent(id);
+      return;
+    case 'declined':
+      sim.failPaymentIntent(id);
+      return;
+    case 'charge_declined':
+      sim.authorizePaymentIntent(id, { processing: true });
+      sim.failProcessingPaymentIntent(id);
+      return;
+    case 'merchant_canceled': {
+      const status = await cancel(o.id);
+      if (status !== 200) throw new Error(`cancel ${o.id} → ${status}`);
+      return;
+    }
+    case 'cancel_race': {
+      const customer = (async () => {
+        await sleep(raceDelaysMs[0]);
+        try {
+          sim.authorizePaymentIntent(id);
+          o.customerPaid = true;
+        } catch (e) {
+          // The merchant's cancel reached Stripe first: the PaymentIntent is canceled, nobody can pay it.
+          if (!refusedAsCanceled(e)) throw e;
+          o.customerPaid = false;
+        }
+      })();
+      const merchant = (async () => {
+        await sleep(raceDelaysMs[1]);
+        const status = await cancel(o.id);
+        if (status !== 200 && status !== 409) throw new Error(`cancel ${o.id} → ${status}`);
+        o.cancelStatus = status;
+      })();
+      await Promise.all([customer, merchant]);
+      return;
+    }
+    case 'declined_then_paid': {
+      const type = sim.failPaymentIntent(id).allowed_payment_method_types?.[0] ?? 'wechat_pay';
+      await sleep(raceDelaysMs[0]);
+      // The customer tries again in the wallet (a client-side confirm), then pays.
+      const retry = await customerConfirm(sim.url, id, type);
+      if (retry.status !== 200) {
+        if (!retry.body.includes('payment_intent_unexpected_state'))
+          throw new Error(`confirm ${id} → ${retry.status} ${retry.body}`);
+        o.customerPaid = false;
+        return;
+      }
+      try {
+        sim.authorizePaymentIntent(id);
+        o.customerPaid = true;
+      } catch (e) {
+        if (!refusedAsCanceled(e)) throw e;
+        o.customerPaid = false;
+      }
+      return;
+    }
+    case 'expired':
+    case 'deadline_missed':
+      return;
+  }
+}
+
+/** The simulator's control refused the customer's payment because the PaymentIntent is canceled (409). */
+const refusedAsCanceled = (e: unknown): boolean =>
+  (e as { status?: unknown }).status === 409 && /is canceled/.test((e as Error).message);
+
+/**
+ * The customer's client confirms a PaymentIntent again (as Stripe.js does, with an idempotency
+ * key), retrying what Stripe or the network failed (the fault runs inject 500, 429, hangs and
+ * lost answers on every call).
+ */
+async function customerConfirm(simUrl: string, id: string, type: string): Promise<{ status: number; body: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${simUrl}/v1/payment_intents/${id}/confirm`, {
+        method: 'POST',
+        headers: {
+          Authorization: 'Bearer sk_test_customer',
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'Idempotency-Key': `customer-confirm-${id}`,
+        },
+        body: `payment_method_data[type]=${type}${type === 'wechat_pay' ? '&payment_method_options[wechat_pay][client]=web' : ''}`,
+      });
+      const body = await res.text();
+      if ((res.status < 500 && res.status !== 429) || attempt >= 20) return { status: res.status, body };
+    } catch (e) {
+      if (attempt >= 20) throw e;
+    }
+    await sleep(50 * attempt);
+  }
+}
+
+/** The race of a PaymentIntents order is consistent: the merchant got 200 exactly when the customer could not pay. */
+export function raceConsistent(o: Scripted): boolean {
+  return o.api !== 'payment_intents' || o.script !== 'cancel_race' || (o.cancelStatus === 200) === !o.customerPaid;
 }
 
 /** The status of each order (strongly consistent reads, 100 keys a call). */

@@ -1,36 +1,58 @@
 /**
  * At-least-once and disorder at volume: a thousand orders through the whole sandbox (the real
  * handlers behind the API Gateway emulation, moto, the Stripe simulator over HTTP, the SQS
- * poller with 8 workers, the Scheduler pump), with every webhook POSTed one to three times,
- * shuffled, after random delays (the simulator's `webhookChaos`). Scripts:
+ * poller with 8 workers, the Scheduler pump), half on the legacy Sources API and half on
+ * PaymentIntents, in one run, with every webhook POSTed one to three times, shuffled, after
+ * random delays (the simulator's `webhookChaos`). Scripts:
  *
+ *   Sources
  *   paid               the customer authorizes                         → paid
  *   declined           the customer declines                           → failed
  *   expired            never authorized; the pending expiry passes     → canceled
  *   deadline_missed    authorized while Stripe answers 500 to charges
  *                      of that source; the clock passes the deadline   → canceled
  *   merchant_canceled  the merchant cancels while pending              → canceled
+ *   cancel_race        the merchant cancels 0–3 s after the customer
+ *                      authorized, racing the charge                   → canceled | refunded (200), paid (409)
+ *   PaymentIntents
+ *   paid               the customer pays                               → paid
+ *   declined           the customer declines                           → failed (PaymentIntent canceled)
+ *   expired            nobody pays; the -pending timer cancels the
+ *                      PaymentIntent                                   → canceled
+ *   merchant_canceled  the merchant cancels while pending              → canceled (PaymentIntent canceled)
+ *   cancel_race        the customer pays and the merchant cancels at
+ *                      random moments within 1.5 s, racing at Stripe   → canceled (200) | paid (409)
+ *   declined_then_paid the customer declines, then pays on a second
+ *                      attempt 0–1.5 s later, racing the cancel the
+ *                      failed order sends                              → failed | refunded | paid
  *
  * Afterwards: every order in its scripted state, none left non-terminal once the timers fired,
- * at most one succeeded charge per source (and no charge kept by an unpaid order), no timer left,
- * the work queue and the DLQ empty.
+ * at most one successful payment kept per order (one succeeded charge per source or
+ * PaymentIntent, and any that succeeded for an order that is not paid refunded), no
+ * PaymentIntent left payable for an order that ended, no timer left, the work queue and the DLQ
+ * empty.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { PaymentApi } from '../../lambdas/domain/index.js';
 import { type Sandbox, startSandbox } from '../../scripts/sandbox/start.js';
 import { type StripeSim, seededRandom } from '../../scripts/stripe-sim/index.js';
 import { clientConfig } from '../support/moto.js';
 import { SandboxClient } from '../support/sandbox-client.js';
 import {
+  actOnIntent,
   allowedFinal,
   eventually,
   histogram,
   moneyViolations,
-  ORDER_BODIES,
+  ORDER_BODIES_OF,
   pool,
   queueDepth,
+  raceConsistent,
   type Script,
   type Scripted,
+  StripeMoney,
+  scripted,
   shuffle,
   sleep,
   statusesOf,
@@ -43,14 +65,26 @@ vi.hoisted(() => {
 
 const ORDERS = Number(process.env.RELIABILITY_ORDERS ?? 1000);
 const SEED = Number(process.env.RELIABILITY_SEED ?? 20261121);
-const MIX: [Script, number][] = [
-  ['paid', 0.25],
-  ['declined', 0.15],
-  ['expired', 0.15],
-  ['deadline_missed', 0.15],
-  ['merchant_canceled', 0.15],
-  ['cancel_race', 0.15],
-];
+/** Share of the orders on PaymentIntents; the rest are Sources orders. */
+const INTENT_SHARE = Number(process.env.RELIABILITY_PI_SHARE ?? 0.5);
+const MIX: Record<PaymentApi, [Script, number][]> = {
+  sources: [
+    ['paid', 0.25],
+    ['declined', 0.15],
+    ['expired', 0.15],
+    ['deadline_missed', 0.15],
+    ['merchant_canceled', 0.15],
+    ['cancel_race', 0.15],
+  ],
+  payment_intents: [
+    ['paid', 0.25],
+    ['declined', 0.15],
+    ['expired', 0.2],
+    ['merchant_canceled', 0.15],
+    ['cancel_race', 0.15],
+    ['declined_then_paid', 0.1],
+  ],
+};
 const CLIENT_PARALLELISM = 16;
 
 let sandbox: Sandbox;
@@ -100,12 +134,26 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-function scriptsFor(n: number, random: () => number): Script[] {
-  const out: Script[] = [];
-  MIX.forEach(([script, share], i) => {
-    const count = i === MIX.length - 1 ? n - out.length : Math.round(n * share);
-    for (let k = 0; k < count; k++) out.push(script);
-  });
+interface Planned {
+  api: PaymentApi;
+  script: Script;
+}
+
+function scriptsFor(n: number, random: () => number): Planned[] {
+  const out: Planned[] = [];
+  const intents = Math.round(n * INTENT_SHARE);
+  for (const [api, count] of [
+    ['sources', n - intents],
+    ['payment_intents', intents],
+  ] as const) {
+    const mix = MIX[api];
+    let made = 0;
+    mix.forEach(([script, share], i) => {
+      const k = i === mix.length - 1 ? count - made : Math.round(count * share);
+      for (let j = 0; j < k; j++) out.push({ api, script });
+      made += k;
+    });
+  }
   return shuffle(out, random);
 }
 
@@ -115,13 +163,15 @@ function scriptsFor(n: number, random: () => number): Script[] {
  * ("dictionary changed size during iteration"). The keyed path is exercised by faults.test.ts.
  * A 5xx is retried (at worst a spare pending order, which simply expires).
  */
-async function createOrder(i: number, script: Script): Promise<Scripted> {
-  const body = ORDER_BODIES[i % ORDER_BODIES.length];
+async function createOrder(i: number, { api, script }: Planned): Promise<Scripted> {
+  const bodies = ORDER_BODIES_OF[api];
+  const body = bodies[i % bodies.length];
   for (let attempt = 1; ; attempt++) {
     const r = await c.api('POST', '/orders', body);
     if (r.status === 201) {
-      const o = r.body as { id: string; payment: { sourceId: string } };
-      return { id: o.id, sourceId: o.payment.sourceId, script };
+      const o = scripted(r.body, script);
+      if (o.api !== api) throw new Error(`asked for ${api}, got ${JSON.stringify(r.body)}`);
+      return o;
     }
     if (r.status < 500 || attempt >= 10) throw new Error(`POST /orders → ${r.status} ${JSON.stringify(r.body)}`);
     await new Promise((res) => setTimeout(res, 100 * attempt));
@@ -170,48 +220,58 @@ describe('at-least-once and disorder at volume', () => {
     const random = seededRandom(SEED);
     const scripts = scriptsFor(ORDERS, random);
 
-    // 1. The merchant creates the orders (bounded parallelism).
-    const orders = await pool(scripts, CLIENT_PARALLELISM, (script, i) => createOrder(i, script));
+    // 1. The merchant creates the orders (bounded parallelism), Sources and PaymentIntents mixed.
+    const orders = await pool(scripts, CLIENT_PARALLELISM, (planned, i) => createOrder(i, planned));
     const createdMs = Date.now() - started;
-    const by = (s: Script) => orders.filter((o) => o.script === s);
+    const by = (s: Script, api: PaymentApi = 'sources') => orders.filter((o) => o.script === s && o.api === api);
+    const onApi = (api: PaymentApi) => orders.filter((o) => o.api === api);
 
-    // 2. Customers authorize or decline, merchants cancel, in random order; some merchants
-    //    cancel 0–3 s after their customer authorized, racing the worker's charge.
+    // 2. Customers authorize or decline, merchants cancel, in random order. Sources: some
+    //    merchants cancel 0–3 s after their customer authorized, racing the worker's charge.
+    //    PaymentIntents: the customer pays and the merchant cancels, each after 0–1.5 s, racing
+    //    at Stripe.
     const actors = shuffle(
       orders.filter((o) => o.script !== 'expired' && o.script !== 'deadline_missed'),
       random,
     );
-    const raceDelays = new Map(actors.map((o) => [o.id, random() * 3000]));
+    const raceDelays = new Map(actors.map((o) => [o.id, [random() * 3000, random() * 1500, random() * 1500]]));
+    const cancel = async (id: string) => {
+      const r = await c.api('POST', `/orders/${id}/cancel`);
+      if (r.status !== 200 && r.status !== 409) throw new Error(`cancel ${id} → ${r.status} ${JSON.stringify(r.body)}`);
+      return r.status;
+    };
     await pool(actors, CLIENT_PARALLELISM * 2, async (o) => {
-      if (o.script === 'paid') sim.authorizeSource(o.sourceId);
-      else if (o.script === 'declined') sim.failSource(o.sourceId);
+      const [sourceRace = 0, customerAt = 0, merchantAt = 0] = raceDelays.get(o.id) ?? [];
+      if (o.api === 'payment_intents') return actOnIntent(sim, o, cancel, [customerAt, merchantAt]);
+      if (o.script === 'paid') sim.authorizeSource(o.paymentId);
+      else if (o.script === 'declined') sim.failSource(o.paymentId);
       else if (o.script === 'merchant_canceled') {
-        const r = await c.api('POST', `/orders/${o.id}/cancel`);
-        if (r.status !== 200) throw new Error(`cancel ${o.id} → ${r.status} ${JSON.stringify(r.body)}`);
+        if ((await cancel(o.id)) !== 200) throw new Error(`cancel ${o.id} was refused`);
       } else {
-        sim.authorizeSource(o.sourceId);
-        await sleep(raceDelays.get(o.id) ?? 0);
-        const r = await c.api('POST', `/orders/${o.id}/cancel`);
-        if (r.status !== 200 && r.status !== 409)
-          throw new Error(`cancel ${o.id} → ${r.status} ${JSON.stringify(r.body)}`);
-        o.cancelStatus = r.status;
+        sim.authorizeSource(o.paymentId);
+        await sleep(sourceRace);
+        o.cancelStatus = await cancel(o.id);
       }
     });
     await settle(actors, allowedFinal, 'the authorized, declined and canceled orders to settle', { quiet: true });
+    const actedMs = Date.now() - started;
 
     // 3. Deadline missed: authorized while every charge of those sources answers 500.
     const missed = by('deadline_missed');
-    sim.setFaults({ rate: 1, modes: ['500'], paths: ['POST /v1/charges'], sources: missed.map((o) => o.sourceId) });
-    for (const o of missed) sim.authorizeSource(o.sourceId);
+    sim.setFaults({ rate: 1, modes: ['500'], paths: ['POST /v1/charges'], sources: missed.map((o) => o.paymentId) });
+    for (const o of missed) sim.authorizeSource(o.paymentId);
     await settle(missed, () => ['chargeable'], 'the deadline-missed orders to be chargeable', { quiet: false });
 
     // 4. Six hours later: pending sources expired, chargeable ones canceled by Stripe, every
-    //    timer due. Stripe's charges work again (for sources that can still be charged).
+    //    timer due (the PaymentIntents orders' -pending timers, an hour after creation, cancel
+    //    the PaymentIntents nobody paid). Stripe's charges work again (for sources that can
+    //    still be charged).
     // (sandbox.advanceClock, with the faults lifted between the clock jump and the timers.)
     await sim.advance(6 * 3600 + 120);
     sim.setFaults({ rate: 0, paths: [], sources: [] });
     await sandbox.schedules.tick();
     const final = await settle(orders, allowedFinal, 'every order to reach its scripted state', { quiet: true });
+    const convergedMs = Date.now() - started;
     await sim.webhooksIdle();
     await eventually(
       async () => (await queueDepth(sqs, sandbox.resources.queueUrl)) === 0,
@@ -238,14 +298,27 @@ describe('at-least-once and disorder at volume', () => {
 
     // Assertions.
     const wrong = orders.filter((o) => !allowedFinal(o).includes(after.get(o.id)?.status ?? ''));
-    expect(wrong.map((o) => `${o.id} ${o.script} → ${after.get(o.id)?.status}`)).toEqual([]);
+    expect(wrong.map((o) => `${o.id} ${o.api} ${o.script} → ${after.get(o.id)?.status}`)).toEqual([]);
     expect([...after.values()].filter((o) => !TERMINAL.has(o.status))).toEqual([]);
-    expect([...final.values()].flatMap((o) => moneyViolations(o, sim))).toEqual([]);
-    expect([...after.values()].flatMap((o) => moneyViolations(o, sim))).toEqual([]);
+    expect(orders.filter((o) => !raceConsistent(o)).map((o) => `${o.id} ${JSON.stringify(o)}`)).toEqual([]);
+    // Money, against what Stripe holds (read once per check): at most one successful payment kept
+    // per order, every one that succeeded for an order that is not paid refunded, no PaymentIntent
+    // left payable for an order that ended.
+    const moneyAtConvergence = new StripeMoney(sim);
+    expect([...final.values()].flatMap((o) => moneyViolations(o, moneyAtConvergence))).toEqual([]);
+    const money = new StripeMoney(sim);
+    expect([...after.values()].flatMap((o) => moneyViolations(o, money))).toEqual([]);
     const charges = sim.charges();
-    const succeededPerSource = histogram(charges.filter((ch) => ch.status === 'succeeded').map((ch) => ch.source.id));
-    expect(Object.values(succeededPerSource).filter((n) => n > 1)).toEqual([]);
-    expect(by('paid').every((o) => succeededPerSource[o.sourceId] === 1)).toBe(true);
+    const intentCharges = sim.paymentIntentCharges();
+    const succeededPer = histogram([
+      ...charges.filter((ch) => ch.status === 'succeeded').map((ch) => ch.source.id),
+      ...intentCharges.filter((ch) => ch.status === 'succeeded').map((ch) => ch.payment_intent),
+    ]);
+    expect(Object.entries(succeededPer).filter(([, n]) => n > 1)).toEqual([]);
+    const paidOrders = orders.filter((o) => after.get(o.id)?.status === 'paid');
+    expect(paidOrders.filter((o) => succeededPer[o.paymentId] !== 1).map((o) => o.id)).toEqual([]);
+    expect(by('paid').length + by('paid', 'payment_intents').length).toBeGreaterThan(0);
+    expect([...by('paid'), ...by('paid', 'payment_intents')].every((o) => succeededPer[o.paymentId] === 1)).toBe(true);
     const dlqDepth = await queueDepth(sqs, sandbox.resources.dlqUrl);
     expect(dlqDepth).toBe(0);
     expect(await queueDepth(sqs, sandbox.resources.queueUrl)).toBe(0);
@@ -256,17 +329,44 @@ describe('at-least-once and disorder at volume', () => {
     const eventsDelivered = new Set(delivered.map((d) => d.eventId)).size;
     const copies = histogram(Object.values(histogram(delivered.map((d) => d.eventId))).map((n) => `${n}×`));
     const stats = sandbox.events.stats();
+    const refunds = sim.refunds();
+    const perApi = (api: PaymentApi) => {
+      const mine = onApi(api);
+      const ids = new Set(mine.map((o) => o.paymentId));
+      const theirCharges =
+        api === 'sources'
+          ? charges.filter((ch) => ids.has(ch.source.id))
+          : intentCharges.filter((ch) => ids.has(ch.payment_intent));
+      const chargeIds = new Set(theirCharges.map((ch) => ch.id));
+      const intents = api === 'payment_intents' ? sim.paymentIntents().filter((pi) => ids.has(pi.id)) : [];
+      const maxPerObject = Math.max(0, ...mine.map((o) => succeededPer[o.paymentId] ?? 0));
+      return [
+        `${api}:`,
+        `  orders per script    ${JSON.stringify(histogram(mine.map((o) => o.script)))}`,
+        `  final states         ${JSON.stringify(histogram(mine.map((o) => after.get(o.id)?.status ?? 'missing')))}`,
+        `  cancel races         ${JSON.stringify(histogram(mine.filter((o) => o.script === 'cancel_race').map((o) => `cancel ${o.cancelStatus} → ${after.get(o.id)?.status}`)))}`,
+        ...(api === 'payment_intents'
+          ? [
+              `  declined, then paid  ${JSON.stringify(histogram(mine.filter((o) => o.script === 'declined_then_paid').map((o) => `${o.customerPaid ? 'paid at Stripe' : 'cancel first'} → ${after.get(o.id)?.status}`)))}`,
+            ]
+          : []),
+        ...(api === 'payment_intents'
+          ? [`  PaymentIntents       ${JSON.stringify(histogram(intents.map((pi) => pi.status)))}`]
+          : []),
+        `  charges              ${JSON.stringify(histogram(theirCharges.map((ch) => ch.status)))}; max succeeded per ${api === 'sources' ? 'source' : 'PaymentIntent'} ${maxPerObject}`,
+        `  refunds              ${refunds.filter((r) => chargeIds.has(r.charge)).length}`,
+      ];
+    };
     const lines = [
-      `orders per script      ${JSON.stringify(histogram(orders.map((o) => o.script)))}`,
-      `orders created in      ${(createdMs / 1000).toFixed(1)} s`,
+      `orders                 ${JSON.stringify(histogram(orders.map((o) => o.api)))}`,
+      `phases (from start)    created ${(createdMs / 1000).toFixed(1)} s, acted and settled ${(actedMs / 1000).toFixed(1)} s, every order as scripted ${(convergedMs / 1000).toFixed(1)} s`,
       `Stripe events          ${sim.events().length} (${eventsDelivered} delivered)`,
       `webhooks delivered     ${delivered.length} (incl. ${delivered.length - eventsDelivered} duplicates; events delivered ${JSON.stringify(copies)}); ${deliveries.length - delivered.length} failed attempts`,
       `worker invocations     ${stats.invocations} (${stats.records} records, ${stats.failed} failed and redelivered)`,
       `timers fired           ${sandbox.schedules.fired()}; left at convergence ${timersLeftAtConvergence}, at the end 0`,
       `final states           ${JSON.stringify(histogram([...after.values()].map((o) => o.status)))}`,
-      `cancel races           ${JSON.stringify(histogram(by('cancel_race').map((o) => `cancel ${o.cancelStatus} → ${after.get(o.id)?.status}`)))}`,
-      `charges                ${JSON.stringify(histogram(charges.map((ch) => ch.status)))}; max succeeded per source ${Math.max(0, ...Object.values(succeededPerSource))}`,
-      `refunds                ${sim.refunds().length}`,
+      ...perApi('sources'),
+      ...perApi('payment_intents'),
       `DLQ depth              ${dlqDepth}`,
       `wall time              ${(wallMs / 1000).toFixed(1)} s`,
     ];

@@ -16,7 +16,7 @@ import {
   type WorkMessage,
   type WorkQueue,
 } from '../../lambdas/ports/index.js';
-import { orderIn, sourceIdOf } from './orders.js';
+import { orderIn, paymentIntentIdOf, sourceIdOf } from './orders.js';
 
 let seq = 0;
 /** A unique suffix per call, so suites never collide on shared resources. */
@@ -33,6 +33,24 @@ export function sampleOrder(overrides: Partial<Order> = {}): Order {
     ...base,
     id,
     payment: { api: 'sources', sourceId: `src_${unique('S')}` },
+    ...overrides,
+  };
+}
+
+/** A valid PaymentIntents order (through the state machine) with a fresh id and PaymentIntent id. */
+export function sampleIntentOrder(overrides: Partial<Order> = {}): Order {
+  const base = orderIn('pending', 'payment_intents');
+  const id = `ord_${unique('P')}`;
+  const paymentIntentId = `pi_${unique('I')}`;
+  return {
+    ...base,
+    id,
+    payment: {
+      api: 'payment_intents',
+      paymentIntentId,
+      client: 'web',
+      qrCodeData: `weixin://wxpay/bizpayurl?pr=${paymentIntentId}`,
+    },
     ...overrides,
   };
 }
@@ -102,6 +120,23 @@ export function orderStoreContract(name: string, makeStore: () => Promise<OrderS
       await store.create(o);
       expect(await store.getByPaymentId(sourceIdOf(o))).toEqual(o);
       expect(await store.getByPaymentId(`src_${unique('NONE')}`)).toBeUndefined();
+    });
+
+    it('PaymentIntents orders: stored and read back as written; getByPaymentId finds each order by its own payment object', async () => {
+      const store = await makeStore();
+      const pi = sampleIntentOrder({ metadata: { cart: 'c-pi' } });
+      const src = sampleOrder();
+      await store.create(pi);
+      await store.create(src);
+      expect(await store.get(pi.id)).toEqual(pi);
+      expect(await store.getByPaymentId(paymentIntentIdOf(pi))).toEqual(pi);
+      expect(await store.getByPaymentId(sourceIdOf(src))).toEqual(src);
+      expect(await store.getByPaymentId(`pi_${unique('NONE')}`)).toBeUndefined();
+      // The next version of a PaymentIntents order, as the worker writes it (paid with its charge).
+      const paid = nextVersion(pi, { status: 'paid', chargeId: 'ch_pi_contract' });
+      await store.update(paid, pi.version);
+      expect(await store.get(pi.id)).toEqual(paid);
+      expect(await store.getByPaymentId(paymentIntentIdOf(pi))).toEqual(paid);
     });
 
     it('an idempotency record is created with its order, read back, and a reused key is a ConflictError', async () => {
@@ -190,6 +225,37 @@ export function workQueueContract(name: string, makeQueue: () => Promise<QueueHa
         { message: first, groupId: first.groupId },
         { message: second, groupId: first.groupId },
       ]);
+    });
+
+    it('PaymentIntent events travel as sent, in the order’s group', async () => {
+      const h = await makeQueue();
+      const orderId = `ord_${unique('Q')}`;
+      const events: OrderEvent[] = [
+        {
+          type: 'payment_intent.succeeded',
+          id: `evt_${unique('E')}`,
+          at: '2026-11-21T08:05:00.000Z',
+          orderId,
+          paymentIntentId: 'pi_1',
+          amount: 1099,
+          currency: 'usd',
+          livemode: false,
+          chargeId: 'ch_pi_1',
+        },
+        {
+          type: 'payment_intent.payment_failed',
+          id: `evt_${unique('E')}`,
+          at: '2026-11-21T08:06:00.000Z',
+          orderId,
+          paymentIntentId: 'pi_1',
+          failureCode: 'payment_intent_payment_attempt_failed',
+        },
+        { type: 'timer.recheck', id: `tmr_${orderId}_recheck`, at: '2026-11-21T08:35:00.000Z', orderId },
+      ];
+      for (const event of events) await h.queue.enqueue({ groupId: orderId, dedupId: event.id, event });
+      expect(await h.drain()).toEqual(
+        events.map((event) => ({ message: { groupId: orderId, dedupId: event.id, event }, groupId: orderId })),
+      );
     });
 
     it('FIFO deduplication: the same dedupId twice is delivered once', async () => {
