@@ -133,7 +133,7 @@ export function isTransientAwsError(e: unknown, depth = 0): boolean {
  * TransientError (with the original as `cause`) for a retryable failure, else the error itself.
  * `context` names the operation in the message ("DynamoDB PutItem orders").
  */
-export function toPortError(e: unknown, context = 'AWS call'): Error {
+export function toAwsPortError(e: unknown, context = 'AWS call'): Error {
   if (isConditionalCheckFailure(e)) return new ConflictError(`${context}: the condition failed (${awsErrorName(e)}).`);
   if (isTransientAwsError(e)) {
     const message = asShape(e)?.message;

@@ -12,10 +12,10 @@ import {
 } from '../domain/index.js';
 import {
   type ChargeResult,
-  NotFound,
-  PaymentDeclined,
+  NotFoundError,
+  PaymentDeclinedError,
   type PaymentIntentState,
-  SourceNotChargeable,
+  SourceNotChargeableError,
   type TimerSpec,
   TransientError,
   type WorkMessage,
@@ -61,7 +61,7 @@ export function chargeResultEvent(orderId: string, r: ChargeResult, at: string, 
   return { ...base, type: 'charge.failed', ...(r.failureCode ? { failureCode: r.failureCode } : {}) };
 }
 
-export function declinedEvent(orderId: string, e: PaymentDeclined, at: string, causedBy: string): OrderEvent {
+export function declinedEvent(orderId: string, e: PaymentDeclinedError, at: string, causedBy: string): OrderEvent {
   const chargeId = e.chargeId ?? `none_${orderId}`;
   return {
     type: 'charge.failed',
@@ -111,10 +111,10 @@ export async function runEffects(deps: Deps, order: Order, effects: Effect[]): P
           const r = await deps.gateway.charge(effect);
           follow = chargeResultEvent(order.id, r, at, causedBy);
         } catch (e) {
-          if (e instanceof PaymentDeclined) follow = declinedEvent(order.id, e, at, causedBy);
+          if (e instanceof PaymentDeclinedError) follow = declinedEvent(order.id, e, at, causedBy);
           // Not chargeable any more (Stripe canceled it): the source.canceled webhook or the
           // deadline timer settles the order.
-          else if (!(e instanceof SourceNotChargeable)) throw e;
+          else if (!(e instanceof SourceNotChargeableError)) throw e;
         }
         break;
       }
@@ -166,7 +166,7 @@ export async function observe(deps: Deps, order: Order, event: OrderEvent): Prom
     try {
       status = await deps.gateway.getSourceStatus(pay.sourceId);
     } catch (e) {
-      if (!(e instanceof NotFound)) throw e;
+      if (!(e instanceof NotFoundError)) throw e;
       status = 'canceled';
     }
     return { ...event, observation: { kind: 'source', status } };
@@ -200,9 +200,9 @@ async function observeCharge(deps: Deps, order: Order, sourceId: string): Promis
       };
     return { kind: 'charge', outcome: r.status, chargeId: r.id };
   } catch (e) {
-    if (e instanceof PaymentDeclined)
+    if (e instanceof PaymentDeclinedError)
       return { kind: 'charge', outcome: 'failed', ...(e.chargeId ? { chargeId: e.chargeId } : {}) };
-    if (e instanceof SourceNotChargeable) return { kind: 'charge', outcome: 'source_not_chargeable' };
+    if (e instanceof SourceNotChargeableError) return { kind: 'charge', outcome: 'source_not_chargeable' };
     throw e;
   }
 }

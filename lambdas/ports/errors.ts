@@ -1,7 +1,14 @@
-/** Errors every adapter maps its technology's failures to; the use cases and handlers only see these. */
+/**
+ * Errors every adapter maps its technology's failures to; the use cases and handlers only see
+ * these. One family: each is a PortError, and each name says it is an error. (The domain's own
+ * family is DomainError, lambdas/domain/errors.ts; the API's codes are ApiErrorCode.)
+ */
+
+/** Base of every port error. */
+export abstract class PortError extends Error {}
 
 /** A conditional write lost: someone else wrote the item first. Re-read and re-apply. */
-export class ConflictError extends Error {
+export class ConflictError extends PortError {
   constructor(message = 'The item changed since it was read.') {
     super(message);
     this.name = 'ConflictError';
@@ -9,7 +16,7 @@ export class ConflictError extends Error {
 }
 
 /** Worth retrying later: throttling, 5xx, timeouts, connection resets. */
-export class TransientError extends Error {
+export class TransientError extends PortError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TransientError';
@@ -17,30 +24,30 @@ export class TransientError extends Error {
 }
 
 /** The payment provider declined (card / source errors). Not retried. */
-export class PaymentDeclined extends Error {
+export class PaymentDeclinedError extends PortError {
   readonly code: string | undefined;
   readonly chargeId: string | undefined;
   constructor(message: string, code?: string, chargeId?: string) {
     super(message);
-    this.name = 'PaymentDeclined';
+    this.name = 'PaymentDeclinedError';
     this.code = code;
     this.chargeId = chargeId;
   }
 }
 
 /** The provider has no such object. */
-export class NotFound extends Error {
+export class NotFoundError extends PortError {
   constructor(message: string) {
     super(message);
-    this.name = 'NotFound';
+    this.name = 'NotFoundError';
   }
 }
 
 /** The source cannot be charged (not chargeable any more, consumed, canceled, expired). */
-export class SourceNotChargeable extends Error {
+export class SourceNotChargeableError extends PortError {
   constructor(message: string) {
     super(message);
-    this.name = 'SourceNotChargeable';
+    this.name = 'SourceNotChargeableError';
   }
 }
 
@@ -49,7 +56,7 @@ export class SourceNotChargeable extends Error {
  * could not see — typically the account's setup (WeChat Pay or Alipay not activated, a currency
  * the account cannot present). Retrying will not help; the merchant's engineer needs Stripe's words.
  */
-export class ProviderRejectedError extends Error {
+export class ProviderRejectedError extends PortError {
   readonly providerCode: string | undefined;
   constructor(message: string, providerCode?: string) {
     super(message);

@@ -145,7 +145,7 @@ export interface RefundInput {
 }
 
 /**
- * Stripe, as the use cases need it. Errors: PaymentDeclined, SourceNotChargeable, NotFound,
+ * Stripe, as the use cases need it. Errors: PaymentDeclinedError, SourceNotChargeableError, NotFoundError,
  * TransientError (retry later).
  */
 export interface PaymentGateway {

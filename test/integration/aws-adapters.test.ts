@@ -28,7 +28,7 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isTransientAwsError, toPortError } from '../../lambdas/adapters/aws-errors.js';
+import { isTransientAwsError, toAwsPortError } from '../../lambdas/adapters/aws-errors.js';
 import { DynamoOrderStore } from '../../lambdas/adapters/dynamodb/order-store.js';
 import { EventBridgePublisher } from '../../lambdas/adapters/eventbridge/publisher.js';
 import { decodeWorkMessage, encodeWorkMessage, MalformedMessageError } from '../../lambdas/adapters/messages.js';
@@ -553,13 +553,13 @@ describe('aws-errors', () => {
 
   it('a failed condition is a ConflictError', () => {
     const e = new ConditionalCheckFailedException({ message: 'The conditional request failed', ...meta(400) });
-    expect(toPortError(e)).toBeInstanceOf(ConflictError);
+    expect(toAwsPortError(e)).toBeInstanceOf(ConflictError);
     const tx = new TransactionCanceledException({
       message: 'Transaction cancelled',
       ...meta(400),
       CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
     });
-    expect(toPortError(tx)).toBeInstanceOf(ConflictError);
+    expect(toAwsPortError(tx)).toBeInstanceOf(ConflictError);
   });
 
   it('throttling, server faults, transaction conflicts, timeouts and socket errors are transient', () => {
@@ -580,7 +580,7 @@ describe('aws-errors', () => {
     ];
     for (const e of cases) {
       expect(isTransientAwsError(e)).toBe(true);
-      const mapped = toPortError(e, 'op');
+      const mapped = toAwsPortError(e, 'op');
       expect(mapped).toBeInstanceOf(TransientError);
       expect((mapped as TransientError).cause).toBe(e);
     }
@@ -589,10 +589,10 @@ describe('aws-errors', () => {
   it('client errors are neither: passed through as they are', () => {
     const e = new ValidationException({ message: 'bad input', Message: 'bad input', ...meta(400) });
     expect(isTransientAwsError(e)).toBe(false);
-    expect(toPortError(e)).toBe(e);
+    expect(toAwsPortError(e)).toBe(e);
     const abort = Object.assign(new Error('aborted'), { name: 'AbortError' });
     expect(isTransientAwsError(abort)).toBe(false);
-    expect(toPortError('weird')).toBeInstanceOf(Error);
+    expect(toAwsPortError('weird')).toBeInstanceOf(Error);
   });
 });
 

@@ -17,10 +17,10 @@ import { SignatureVerificationError, verifyStripeSignature } from '../../lambdas
 import {
   type CreatePaymentIntentInput,
   type CreateSourceInput,
-  NotFound,
-  PaymentDeclined,
+  NotFoundError,
+  PaymentDeclinedError,
   ProviderRejectedError,
-  SourceNotChargeable,
+  SourceNotChargeableError,
   TransientError,
 } from '../../lambdas/ports/index.js';
 import {
@@ -211,40 +211,40 @@ describe('StripeGateway: charges and refunds', () => {
 });
 
 describe('StripeGateway: error mapping', () => {
-  it('a declined charge is PaymentDeclined, carrying the id of the failed charge', async () => {
+  it('a declined charge is PaymentDeclinedError, carrying the id of the failed charge', async () => {
     const { orderId, sourceId } = await chargeableSource('failed');
     const err = await gateway.charge(chargeInput(orderId, sourceId)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PaymentDeclined);
+    expect(err).toBeInstanceOf(PaymentDeclinedError);
     const failed = t.sim.charges().find((c) => c.source.id === sourceId);
     expect(failed?.status).toBe('failed');
-    expect((err as PaymentDeclined).chargeId).toBe(failed?.id);
-    expect((err as PaymentDeclined).code).toBe('generic_decline');
+    expect((err as PaymentDeclinedError).chargeId).toBe(failed?.id);
+    expect((err as PaymentDeclinedError).code).toBe('generic_decline');
   });
 
-  it('charging a pending source is SourceNotChargeable', async () => {
+  it('charging a pending source is SourceNotChargeableError', async () => {
     const orderId = nextOrderId();
     const src = await gateway.createSource(wechatInput(orderId));
-    await expect(gateway.charge(chargeInput(orderId, src.id))).rejects.toBeInstanceOf(SourceNotChargeable);
+    await expect(gateway.charge(chargeInput(orderId, src.id))).rejects.toBeInstanceOf(SourceNotChargeableError);
     expect(t.sim.charges().filter((c) => c.source.id === src.id)).toHaveLength(0);
   });
 
-  it('charging a consumed source again (another key) is SourceNotChargeable', async () => {
+  it('charging a consumed source again (another key) is SourceNotChargeableError', async () => {
     const { orderId, sourceId } = await chargeableSource();
     await gateway.charge(chargeInput(orderId, sourceId));
     await expect(gateway.charge(chargeInput(orderId, sourceId, `charge-${orderId}-again`))).rejects.toBeInstanceOf(
-      SourceNotChargeable,
+      SourceNotChargeableError,
     );
     expect(t.sim.charges().filter((c) => c.source.id === sourceId)).toHaveLength(1);
   });
 
-  it('unknown sources and charges are NotFound', async () => {
-    await expect(gateway.getSourceStatus('src_doesnotexist')).rejects.toBeInstanceOf(NotFound);
-    await expect(gateway.getCharge('ch_doesnotexist')).rejects.toBeInstanceOf(NotFound);
+  it('unknown sources and charges are NotFoundError', async () => {
+    await expect(gateway.getSourceStatus('src_doesnotexist')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(gateway.getCharge('ch_doesnotexist')).rejects.toBeInstanceOf(NotFoundError);
     const orderId = nextOrderId();
-    await expect(gateway.charge(chargeInput(orderId, 'src_doesnotexist'))).rejects.toBeInstanceOf(NotFound);
+    await expect(gateway.charge(chargeInput(orderId, 'src_doesnotexist'))).rejects.toBeInstanceOf(NotFoundError);
     await expect(
       gateway.refund({ orderId, chargeId: 'ch_doesnotexist', idempotencyKey: `refund-${orderId}` }),
-    ).rejects.toBeInstanceOf(NotFound);
+    ).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it.each([
@@ -278,8 +278,8 @@ describe('StripeGateway: error mapping', () => {
     const input = wechatInput(undefined, { currency: 'xyz' });
     const err = await gateway.createSource(input).catch((e: unknown) => e);
     expect(err).not.toBeInstanceOf(TransientError);
-    expect(err).not.toBeInstanceOf(NotFound);
-    expect(err).not.toBeInstanceOf(SourceNotChargeable);
+    expect(err).not.toBeInstanceOf(NotFoundError);
+    expect(err).not.toBeInstanceOf(SourceNotChargeableError);
     expect(err).toBeInstanceOf(ProviderRejectedError);
     expect((err as ProviderRejectedError).message).toMatch(/currency/i);
     expect(t.sim.sources().filter((s) => s.metadata.order_id === input.orderId)).toEqual([]);
@@ -544,9 +544,9 @@ describe('StripeGateway: PaymentIntents, read and cancel', () => {
     expect((await gateway.cancelPaymentIntent(id)).status).toBe('canceled');
   });
 
-  it('an unknown PaymentIntent is NotFound, to read and to cancel', async () => {
-    await expect(gateway.getPaymentIntent('pi_doesnotexist')).rejects.toBeInstanceOf(NotFound);
-    await expect(gateway.cancelPaymentIntent('pi_doesnotexist')).rejects.toBeInstanceOf(NotFound);
+  it('an unknown PaymentIntent is NotFoundError, to read and to cancel', async () => {
+    await expect(gateway.getPaymentIntent('pi_doesnotexist')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(gateway.cancelPaymentIntent('pi_doesnotexist')).rejects.toBeInstanceOf(NotFoundError);
   });
 });
 
@@ -592,7 +592,7 @@ describe('StripeGateway: PaymentIntents, refunds', () => {
     expect((err as Stripe.errors.StripeError).code).toBe('charge_not_refundable');
     await expect(
       gateway.refund({ orderId, paymentIntentId: 'pi_doesnotexist', idempotencyKey: `refund-x-${orderId}` }),
-    ).rejects.toBeInstanceOf(NotFound);
+    ).rejects.toBeInstanceOf(NotFoundError);
     expect(t.sim.refunds().filter((r) => r.payment_intent === id)).toEqual([]);
   });
 });

@@ -33,7 +33,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type Order, paymentObjectId, type SourcePayment } from '../../domain/index.js';
 import type { IdempotencyRecord, OrderStore } from '../../ports/index.js';
-import { toPortError } from '../aws-errors.js';
+import { toAwsPortError } from '../aws-errors.js';
 import { TABLE_SCHEMA } from './schema.js';
 
 type Item = Record<string, AttributeValue>;
@@ -209,7 +209,7 @@ export class DynamoOrderStore implements OrderStore {
     try {
       return await call();
     } catch (e) {
-      throw toPortError(e, `DynamoDB ${what} (${this.tableName})`);
+      throw toAwsPortError(e, `DynamoDB ${what} (${this.tableName})`);
     }
   }
 }

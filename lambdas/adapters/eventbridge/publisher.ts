@@ -12,7 +12,7 @@ import { type EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput }
 import type { LifecycleEvent } from '../../domain/index.js';
 import { type EventPublisher, TransientError } from '../../ports/index.js';
 import { NAMES } from '../../spec.js';
-import { toPortError } from '../aws-errors.js';
+import { toAwsPortError } from '../aws-errors.js';
 
 export class EventBridgePublisher implements EventPublisher {
   constructor(
@@ -38,7 +38,7 @@ export class EventBridgePublisher implements EventPublisher {
         }),
       );
     } catch (e) {
-      throw toPortError(e, context);
+      throw toAwsPortError(e, context);
     }
     if ((out.FailedEntryCount ?? 0) > 0) {
       const failed = out.Entries?.find((x) => x.ErrorCode !== undefined);

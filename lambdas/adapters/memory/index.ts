@@ -16,12 +16,12 @@ import {
   type EventPublisher,
   type IdempotencyRecord,
   type IdGenerator,
-  NotFound,
+  NotFoundError,
   type OrderStore,
   type PaymentGateway,
   type PaymentIntentState,
   type RefundInput,
-  SourceNotChargeable,
+  SourceNotChargeableError,
   type SourceStatus,
   type TimerSpec,
   type Timers,
@@ -152,7 +152,7 @@ export class MemoryPaymentGateway implements PaymentGateway {
   readonly refunds = new Map<string, { id: string; chargeId: string }>();
   readonly paymentIntents = new Map<string, PaymentIntentState & { orderId: string }>();
   private readonly byKey = new Map<string, unknown>();
-  /** Next `charge` result when set ('declined' throws PaymentDeclined). */
+  /** Next `charge` result when set ('declined' throws PaymentDeclinedError). */
   chargeOutcome: 'succeeded' | 'pending' | 'failed' = 'succeeded';
   private n = 0;
 
@@ -190,15 +190,15 @@ export class MemoryPaymentGateway implements PaymentGateway {
 
   async getSourceStatus(sourceId: string) {
     const s = this.sources.get(sourceId);
-    if (!s) throw new NotFound(`No such source: ${sourceId}`);
+    if (!s) throw new NotFoundError(`No such source: ${sourceId}`);
     return s.status;
   }
 
   async charge(input: ChargeInput): Promise<ChargeResult> {
     if (this.byKey.has(input.idempotencyKey)) return copy(this.byKey.get(input.idempotencyKey) as ChargeResult);
     const s = this.sources.get(input.sourceId);
-    if (!s) throw new NotFound(`No such source: ${input.sourceId}`);
-    if (s.status !== 'chargeable') throw new SourceNotChargeable(`Source ${s.id} is ${s.status}.`);
+    if (!s) throw new NotFoundError(`No such source: ${input.sourceId}`);
+    if (s.status !== 'chargeable') throw new SourceNotChargeableError(`Source ${s.id} is ${s.status}.`);
     return this.once(input.idempotencyKey, () => {
       this.n += 1;
       s.status = 'consumed';
@@ -218,14 +218,14 @@ export class MemoryPaymentGateway implements PaymentGateway {
 
   async getCharge(chargeId: string) {
     const c = this.charges.get(chargeId);
-    if (!c) throw new NotFound(`No such charge: ${chargeId}`);
+    if (!c) throw new NotFoundError(`No such charge: ${chargeId}`);
     const { orderId: _o, ...result } = c;
     return copy(result);
   }
 
   async refund(input: RefundInput) {
     const chargeId = input.chargeId ?? this.paymentIntents.get(input.paymentIntentId ?? '')?.chargeId;
-    if (!chargeId || !this.charges.has(chargeId)) throw new NotFound(`No such charge: ${chargeId}`);
+    if (!chargeId || !this.charges.has(chargeId)) throw new NotFoundError(`No such charge: ${chargeId}`);
     return this.once(input.idempotencyKey, () => {
       this.n += 1;
       const r = { id: `re_mem${this.n}`, chargeId };
@@ -290,13 +290,13 @@ export class MemoryPaymentGateway implements PaymentGateway {
 
   async getPaymentIntent(id: string) {
     const pi = this.paymentIntents.get(id);
-    if (!pi) throw new NotFound(`No such payment_intent: ${id}`);
+    if (!pi) throw new NotFoundError(`No such payment_intent: ${id}`);
     return this.state(pi);
   }
 
   async cancelPaymentIntent(id: string) {
     const pi = this.paymentIntents.get(id);
-    if (!pi) throw new NotFound(`No such payment_intent: ${id}`);
+    if (!pi) throw new NotFoundError(`No such payment_intent: ${id}`);
     if (pi.status !== 'succeeded' && pi.status !== 'processing') pi.status = 'canceled';
     return this.state(pi);
   }

@@ -24,7 +24,7 @@
 import { CreateScheduleCommand, DeleteScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { TimerSpec, Timers } from '../../ports/index.js';
 import { SCHEDULER } from '../../spec.js';
-import { awsErrorName, toPortError } from '../aws-errors.js';
+import { awsErrorName, toAwsPortError } from '../aws-errors.js';
 import { encodeWorkMessage } from '../messages.js';
 
 export const SCHEDULE_NAME_PATTERN = /^[0-9A-Za-z_.-]{1,64}$/;
@@ -95,7 +95,7 @@ export class SchedulerTimers implements Timers {
       );
     } catch (e) {
       if (awsErrorName(e) === 'ConflictException') return; // the schedule exists: idempotent success
-      throw toPortError(e, `Scheduler CreateSchedule ${this.opts.groupName}/${timer.name}`);
+      throw toAwsPortError(e, `Scheduler CreateSchedule ${this.opts.groupName}/${timer.name}`);
     }
   }
 
@@ -105,7 +105,7 @@ export class SchedulerTimers implements Timers {
       await this.client.send(new DeleteScheduleCommand({ Name: name, GroupName: this.opts.groupName }));
     } catch (e) {
       if (awsErrorName(e) === 'ResourceNotFoundException') return; // already gone (fired, or never created)
-      throw toPortError(e, `Scheduler DeleteSchedule ${this.opts.groupName}/${name}`);
+      throw toAwsPortError(e, `Scheduler DeleteSchedule ${this.opts.groupName}/${name}`);
     }
   }
 }

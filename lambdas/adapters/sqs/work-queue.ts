@@ -12,7 +12,7 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { WorkMessage, WorkQueue } from '../../ports/index.js';
-import { toPortError } from '../aws-errors.js';
+import { toAwsPortError } from '../aws-errors.js';
 import { encodeWorkMessage } from '../messages.js';
 
 export class SqsWorkQueue implements WorkQueue {
@@ -32,7 +32,7 @@ export class SqsWorkQueue implements WorkQueue {
         }),
       );
     } catch (e) {
-      throw toPortError(e, `SQS SendMessage ${message.event.type} ${message.dedupId}`);
+      throw toAwsPortError(e, `SQS SendMessage ${message.event.type} ${message.dedupId}`);
     }
   }
 }

@@ -13,14 +13,14 @@ import {
   type CreatedSource,
   type CreatePaymentIntentInput,
   type CreateSourceInput,
-  NotFound,
-  PaymentDeclined,
+  NotFoundError,
+  PaymentDeclinedError,
   type PaymentGateway,
   type PaymentIntentState,
   type PaymentIntentStatus,
   ProviderRejectedError,
   type RefundInput,
-  SourceNotChargeable,
+  SourceNotChargeableError,
   type SourceStatus,
   TransientError,
 } from '../../ports/index.js';
@@ -48,7 +48,7 @@ export function createStripeClient(o: StripeClientOptions): Stripe {
 const SOURCE_UNUSABLE = new Set(['invalid_source_usage', 'source_unavailable', 'charge_expired_for_capture']);
 
 /** Maps a stripe-node error to the port's errors; anything else is rethrown as is (a bug, not retried). */
-export function toPortError(e: unknown): unknown {
+export function toStripePortError(e: unknown): unknown {
   if (!(e instanceof Stripe.errors.StripeError)) return e;
   const status = e.statusCode;
   if (
@@ -62,10 +62,14 @@ export function toPortError(e: unknown): unknown {
   }
   if (e instanceof Stripe.errors.StripeCardError) {
     const charge = (e.raw as { charge?: unknown }).charge;
-    return new PaymentDeclined(e.message, e.decline_code ?? e.code, typeof charge === 'string' ? charge : undefined);
+    return new PaymentDeclinedError(
+      e.message,
+      e.decline_code ?? e.code,
+      typeof charge === 'string' ? charge : undefined,
+    );
   }
-  if (e.code && SOURCE_UNUSABLE.has(e.code)) return new SourceNotChargeable(e.message);
-  if (e.code === 'resource_missing') return new NotFound(e.message);
+  if (e.code && SOURCE_UNUSABLE.has(e.code)) return new SourceNotChargeableError(e.message);
+  if (e.code === 'resource_missing') return new NotFoundError(e.message);
   return e;
 }
 
@@ -73,7 +77,7 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    throw toPortError(e);
+    throw toStripePortError(e);
   }
 }
 
@@ -82,7 +86,7 @@ async function create<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    const mapped = toPortError(e);
+    const mapped = toStripePortError(e);
     if (mapped instanceof Stripe.errors.StripeInvalidRequestError) {
       throw new ProviderRejectedError(mapped.message, mapped.code);
     }
