@@ -89,7 +89,9 @@ function runWarm(runner: string, bundle: string, logLevel: string, pinned: boole
 export async function runWarmIngress(): Promise<WarmIngressResult> {
   progress('2/4 warm ingress: bundling…');
   const runner = await bundleRunner('warm-runner', 'scripts/bench/runners/warm-runner.ts');
-  const ingress = await bundleHandler('ingress', 'lambdas/entry/ingress.ts');
+  // The handler module, not the entry point: the runner drives its `handleWebhook` with its own
+  // deps; the entry (lambdas/entry/ingress.ts) only adds the wiring around it.
+  const ingress = await bundleHandler('ingress', 'lambdas/handlers/ingress.ts');
   const pinned = hasTaskset();
   const runs: WarmRun[] = [];
   let bodyBytes = 0;
