@@ -57,6 +57,7 @@ async function applyOne(
     const observed = await observe(deps, order, event);
     const d = decide(order, observed, deps.clock.now());
     if (d.kind === 'rejected') return { result: { outcome: 'rejected', order, error: d.error } };
+    if (d.kind === 'skipped') return { result: { outcome: 'ignored', order, reason: d.reason } };
     if (d.kind === 'duplicate') {
       const follow = await runEffects(deps, d.order, d.replay);
       return { result: { outcome: 'duplicate', order: d.order }, ...(follow ? { follow } : {}) };

@@ -44,6 +44,8 @@ import {
 export type Outcome =
   | { kind: 'to'; status: OrderStatus; patch?: Partial<Order>; extra?: Effect[] }
   | { kind: 'ignore'; reason: string }
+  /** Not even recorded: an echo of what this order's own decision already wrote. */
+  | { kind: 'skip'; reason: string }
   | { kind: 'reject'; error: DomainError };
 
 export type Decision =
@@ -51,6 +53,8 @@ export type Decision =
   | { kind: 'applied'; order: Order; effects: Effect[]; ignored?: string }
   /** The event id is already recorded: nothing to write; `replay` re-runs the latest effects. */
   | { kind: 'duplicate'; order: Order; replay: Effect[] }
+  /** Nothing to write and nothing to run: the event only echoes what the order already says. */
+  | { kind: 'skipped'; order: Order; reason: string }
   | { kind: 'rejected'; error: DomainError };
 
 type ExistingEventType = Exclude<OrderEventType, 'order.created'>;
@@ -265,10 +269,12 @@ const merchantCancel: Rule<'merchant.cancel'> = (o, e) => {
  * `abandoned` is the reason this system cancels with (StripeGateway.cancelPaymentIntent: the
  * expiry, a merchant cancel, a re-check, a failed payment), so that webhook echoes a cancel whose
  * own event decides, with its own reason; a merchant cancel runs in the API function, beside the
- * worker, and its echo can arrive first. Any other reason is a cancel from outside (Dashboard, API).
+ * worker, and its echo can arrive first. It is not even written to the history: the cancel that
+ * caused it is there, and every order nobody pays gets one (a write saved per abandoned order).
+ * Any other reason is a cancel from outside (Dashboard, API).
  */
 const canceledOutside: Rule<'payment_intent.canceled'> = (_o, e) =>
-  e.cancellationReason === 'abandoned' ? ignore('own_cancel') : cancel('payment_intent_canceled');
+  e.cancellationReason === 'abandoned' ? { kind: 'skip', reason: 'own_cancel' } : cancel('payment_intent_canceled');
 
 const RULES: Record<OrderStatus, RuleSet> = {
   pending: {
@@ -536,6 +542,7 @@ export function decide(order: Order | undefined, event: OrderEvent, now: Date): 
 
   const outcome = rule(order.status, order, event);
   if (outcome.kind === 'reject') return { kind: 'rejected', error: outcome.error };
+  if (outcome.kind === 'skip') return { kind: 'skipped', order, reason: outcome.reason };
 
   const base = { version: order.version + 1, updatedAt: now.toISOString() };
   if (outcome.kind === 'ignore') {

@@ -73,6 +73,10 @@ const intentRows: Row[] = [
     },
   ],
   ['payment_intent.canceled', { type: 'payment_intent.canceled', id: 'p4', at: at(4), ...pi }],
+  [
+    'payment_intent.canceled (abandoned: our own cancel)',
+    { type: 'payment_intent.canceled', id: 'p4e', at: at(4), ...pi, cancellationReason: 'abandoned' },
+  ],
   ['payment_intent.requires_action', { type: 'payment_intent.requires_action', id: 'p5', at: at(1), ...pi }],
 ];
 const timer = (
@@ -193,6 +197,7 @@ function cell(order: Order | undefined, event: OrderEvent): string {
   const d = decide(order, { ...event, id: `${event.id}_probe` }, new Date(T0));
   if (d.kind === 'rejected') return `✗ ${d.error.code}`;
   if (d.kind === 'duplicate') return 'duplicate';
+  if (d.kind === 'skipped') return `· ${d.reason}, not written`;
   if (d.ignored !== undefined) return `· ${d.ignored}`;
   const effects = d.effects.filter(
     (x) => x.type === 'charge' || x.type === 'refund' || x.type === 'cancelPaymentIntent',
@@ -214,7 +219,7 @@ export function renderTables(): string {
   }
   out.push(
     '**bold**: the new state (with the Stripe effects it asks for; timer and lifecycle effects follow from the state). ' +
-      '`· reason`: recorded in the history, nothing else. `✗`: refused (the API answers 409). ' +
+      '`· reason`: recorded in the history, nothing else (`not written`: not even that). `✗`: refused (the API answers 409). ' +
       'A `chargeable` PaymentIntents order does not exist: Stripe captures when the customer authorizes.',
   );
   return out.join('\n');

@@ -224,7 +224,7 @@ describe('PaymentIntents end to end', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ status: 'canceled' });
     // Not 'payment_intent_canceled': the webhook echoing this very cancel can reach the worker
-    // before the API writes its decision, and is recorded only (own_cancel).
+    // before the API writes its decision, and changes nothing (own_cancel, not even written).
     expect((r.body as { cancelReason: string }).cancelReason).toBe('merchant');
     // The cancel reached Stripe before the answer: no waiting.
     const sim = await c.intent(o.payment.paymentIntentId);

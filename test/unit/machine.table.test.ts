@@ -722,7 +722,7 @@ describe('state machine: PaymentIntents rules that matter', () => {
   it('the echo of our own cancel (reason abandoned) is recorded only; a cancel from outside decides', () => {
     const pending = orderIn('pending', 'payment_intents');
     const echo = piEvent('payment_intent.canceled', { id: 'evt_echo', cancellationReason: 'abandoned' });
-    expect(decide(pending, echo, T0)).toMatchObject({ kind: 'applied', ignored: 'own_cancel', effects: [] });
+    expect(decide(pending, echo, T0)).toEqual({ kind: 'skipped', order: pending, reason: 'own_cancel' });
     const outside = piEvent('payment_intent.canceled', { id: 'evt_out', cancellationReason: 'requested_by_customer' });
     const d = decide(pending, outside, T0);
     expect(d).toMatchObject({
