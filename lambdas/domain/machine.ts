@@ -450,6 +450,10 @@ export function rule(status: OrderStatus, order: Order, event: OrderEvent): Outc
   if (api !== undefined && api !== order.payment.api) return ignore('other_api');
   if (foreignObject(order, event)) return ignore(api === 'sources' ? 'foreign_source' : 'foreign_payment_intent');
   if (order.payment.api === 'payment_intents' && CHARGE_RESULTS.includes(event.type)) return ignore('recorded');
+  // In every state: the echo of our own cancel (see canceledOutside) is not worth a write; it
+  // most often lands on the order its cancel already ended (expired, declined).
+  if (event.type === 'payment_intent.canceled' && event.cancellationReason === 'abandoned')
+    return { kind: 'skip', reason: 'own_cancel' };
   return dispatch(RULES[status], order, event);
 }
 
