@@ -11,6 +11,8 @@ import { PAYMENT_APIS, PAYMENT_EXPIRY_SECONDS, type PaymentApi } from './domain/
  */
 export const STRIPE_API_KEY_PATTERN = /^(sk|rk)_(test|live)_/;
 export const STRIPE_LIVE_KEY_PATTERN = /^(sk|rk)_live_/;
+/** WeChat Open Platform app ids: `wx` followed by 16 letters or digits (config and the CDK stack read this). */
+export const WECHAT_APP_ID_PATTERN = /^wx[0-9a-zA-Z]{16}$/;
 
 export class ConfigError extends Error {
   constructor(problems: string[]) {
@@ -144,7 +146,7 @@ export function loadConfig(need: readonly ConfigNeed[], env: Env = process.env):
     problems.push(`${ENV.PAYMENT_API} must be one of ${PAYMENT_APIS.join(', ')} (it is ${JSON.stringify(paymentApi)})`);
   const wechatAppId = env[ENV.WECHAT_APP_ID]?.trim() || undefined;
   // WeChat Open Platform app ids look like wx + 16 hex characters.
-  if (wechatAppId !== undefined && !/^wx[0-9a-zA-Z]{16}$/.test(wechatAppId))
+  if (wechatAppId !== undefined && !WECHAT_APP_ID_PATTERN.test(wechatAppId))
     problems.push(`${ENV.WECHAT_APP_ID} must be a WeChat app id (wx followed by 16 characters)`);
 
   const config: Config = {

@@ -6,6 +6,10 @@
  *
  * Resource settings come from lib/spec.ts, the single source of truth shared with the local
  * sandbox; the environment variable names from lambdas/config.ts.
+ *
+ * Over the project's 400-line guide on purpose: it is the one stack, read top to bottom as what
+ * gets deployed; the reusable pieces already live in lib/constructs/ (functions, monitoring), and
+ * what is left is wiring between resources that would only be passed back and forth if split.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
@@ -21,7 +25,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
-import { ENV } from '../lambdas/config.js';
+import { ENV, WECHAT_APP_ID_PATTERN } from '../lambdas/config.js';
 import { PAYMENT_APIS, PAYMENT_EXPIRY_SECONDS, type PaymentApi } from '../lambdas/domain/index.js';
 import { createOrchestratorFunction } from './constructs/lambda-function.js';
 import { METRICS, Monitoring } from './constructs/monitoring.js';
@@ -72,9 +76,6 @@ export class StackSettingsError extends Error {
   }
 }
 
-/** What lambdas/config.ts accepts for WECHAT_APP_ID: `wx` followed by 16 letters or digits. */
-const WECHAT_APP_ID = /^wx[0-9a-zA-Z]{16}$/;
-
 /**
  * Validates the payment settings as the functions' cold start would (lambdas/config.ts), so a bad
  * value fails `cdk synth` with a message naming the context key instead of every cold start.
@@ -106,7 +107,7 @@ export function paymentSettings(
     );
   }
   const wechatAppId = text(input.wechatAppId);
-  if (wechatAppId !== undefined && !WECHAT_APP_ID.test(wechatAppId)) {
+  if (wechatAppId !== undefined && !WECHAT_APP_ID_PATTERN.test(wechatAppId)) {
     problems.push(
       `${origin('wechatAppId')} must be a WeChat Open Platform app id, wx followed by 16 letters or digits; got "${wechatAppId}"`,
     );
